@@ -1,0 +1,69 @@
+/* Run configuration: the YAML file given to `valscope run`.
+ *
+ * The config is plain data (like libgit2's option structs) so the CLI can apply its overrides
+ * directly. Everything is owned by the `vsc_config` and freed by vsc_config_free(). Free-form
+ * parts (sampling params, backend options, conditions) are kept as compact JSON text so that
+ * they pass through to the backends unchanged. */
+#ifndef VALSCOPE_CONFIG_H
+#define VALSCOPE_CONFIG_H
+
+#include "common.h"
+
+/* One model (or judge) endpoint. */
+struct vsc_model_cfg {
+    char *name;         /* label used in results */
+    char *backend;      /* openai | sim | replay | llama */
+    char **base_urls;   /* openai: /v1 roots or full .../chat/completions URLs */
+    size_t n_base_urls;
+    char *model;        /* served model name (openai), or NULL */
+    char *api_key_env;  /* environment variable holding the key; never stored */
+    char *api;          /* "chat" (default) or "completions" */
+    int concurrency;    /* in-flight requests for this model; default 16 */
+    double rpm;         /* requests per minute, 0 = unlimited */
+    double tpm;         /* tokens per minute, 0 = unlimited */
+    int timeout_ms;     /* per request; default 120000 */
+    char *options_json; /* the whole model entry as a JSON object (backend-specific keys) */
+    int line;           /* where the entry starts in the config file */
+};
+
+/* One instrument entry `- KIND: ARG` plus its other keys (protocol, judge, options...). */
+struct vsc_instrument_cfg {
+    char *kind;
+    char *arg;
+    char *options_json; /* the whole entry as a JSON object */
+    int line;
+};
+
+struct vsc_config {
+    char *path;               /* the file it was read from */
+    char *run_name;           /* `run:` or the file's base name without extension */
+    char *store;              /* SQLite file; relative paths are relative to the cwd */
+    struct vsc_model_cfg *models;
+    size_t n_models;
+    struct vsc_model_cfg *judges;
+    size_t n_judges;
+    struct vsc_instrument_cfg *instruments;
+    size_t n_instruments;
+    int samples;              /* answers per cell, default 1 */
+    char *params_json;        /* sampling params object, "{}" when absent */
+    char *conditions_json;    /* conditions object, "{}" when absent */
+    int max_attempts;         /* per request, default 5 */
+    size_t max_body_bytes;    /* response cap, default 8 MiB */
+    int concurrency;          /* global override (CLI --concurrency), 0 = per model */
+    char *source_text;        /* the config file verbatim (kept with the run) */
+};
+
+/* Reads and validates a config file. On bad input returns VSC_ERR_INPUT with `diag` naming
+ * file, line and column. The result is owned by the caller. */
+int vsc_config_load(struct vsc_config **out, const char *path, struct vsc_diag *diag);
+
+/* Same from a string; `name` is used in diagnostics and as the default run name. */
+int vsc_config_parse(struct vsc_config **out, const char *text, size_t len, const char *name,
+                     struct vsc_diag *diag);
+
+/* Applies OPENAI_BASE_URL / OPENAI_API_KEY defaults to openai models that lack them. */
+void vsc_config_apply_env(struct vsc_config *cfg);
+
+void vsc_config_free(struct vsc_config *cfg);
+
+#endif

@@ -1,0 +1,115 @@
+/* The store: every run, cell, request and answer, in one SQLite file (WAL mode).
+ *
+ * A cell is one question to one model: (run, model, instrument, item, condition, sample).
+ * Its answer is stored under the cell's cache key, so cells with identical requests share
+ * one answer and nothing is paid for twice. */
+#ifndef VALSCOPE_STORE_H
+#define VALSCOPE_STORE_H
+
+#include "common.h"
+
+struct vsc_store;
+
+/* Opens (creating when needed) a store file. `out` is set even on failure when a handle could be
+ * made, so the caller can read vsc_store_errmsg(); free it in every case. */
+int vsc_store_open(struct vsc_store **out, const char *path);
+void vsc_store_free(struct vsc_store *store);
+/* The last error message; borrowed, valid until the next call on the store. */
+const char *vsc_store_errmsg(const struct vsc_store *store);
+
+/* One answer joined with its cell, as handed to vsc_store_foreach_answer() callbacks. All
+ * strings are borrowed for the duration of the callback; absent ones are NULL. */
+struct vsc_answer_row {
+    int64_t cell_id;
+    const char *run;
+    const char *model;
+    const char *instrument;
+    const char *item;
+    const char *condition;
+    int sample;
+    const char *meta_json;   /* cell metadata: {"dim","key","order":[...],"respondent",...} */
+    const char *status;      /* "ok", "error", or "pending" (no answer yet) */
+    const char *error;       /* error kind when status is "error" */
+    int http_status;
+    const char *text;
+    const char *finish_reason;
+    const char *logprobs_json;
+    int prompt_tokens;
+    int completion_tokens;
+    double latency_ms;
+    int attempts;
+};
+
+typedef int (*vsc_answer_cb)(const struct vsc_answer_row *row, void *payload);
+
+/* Calls `cb` for every cell of `run` (NULL: all runs) in cell order, ordered by run, model,
+ * instrument, condition, cell id. A non-zero return from `cb` stops and is returned. */
+int vsc_store_foreach_answer(struct vsc_store *store, const char *run, vsc_answer_cb cb,
+                             void *payload);
+
+/* Names of runs in creation order; `cb` gets each run name and its stored config text. */
+typedef int (*vsc_run_cb)(const char *run, const char *config_text, void *payload);
+int vsc_store_foreach_run(struct vsc_store *store, vsc_run_cb cb, void *payload);
+
+/* An instrument used by a run, as recorded when it was planned (so the scorer can reload it). */
+struct vsc_run_instrument {
+    const char *run;
+    const char *instrument; /* instrument id as stored in cells */
+    const char *kind;
+    const char *arg;
+    const char *base_dir;
+    const char *options_json;
+};
+typedef int (*vsc_instrument_cb)(const struct vsc_run_instrument *ri, void *payload);
+int vsc_store_foreach_instrument(struct vsc_store *store, const char *run, vsc_instrument_cb cb,
+                                 void *payload);
+
+/* ---- writing (used by the planner, the dispatcher and importers) ------------------------ */
+
+/* Creates the run if missing and returns its id. `config_text` is kept with it. */
+int vsc_store_run_begin(struct vsc_store *store, int64_t *out_run_id, const char *run,
+                        const char *config_text);
+int vsc_store_run_add_instrument(struct vsc_store *store, int64_t run_id, const char *instrument,
+                                 const char *kind, const char *arg, const char *base_dir,
+                                 const char *options_json);
+
+/* Batched writes: everything between begin and commit lands in one transaction. */
+int vsc_store_begin(struct vsc_store *store);
+int vsc_store_commit(struct vsc_store *store);
+int vsc_store_rollback(struct vsc_store *store);
+
+/* A new cell (ignored when an identical cell exists). `key` is the cache key (hex). */
+struct vsc_cell {
+    const char *model;
+    const char *instrument;
+    const char *item;
+    const char *condition;
+    int sample;
+    const char *key;
+    const char *meta_json;
+    const char *body;       /* request body sent to the backend */
+};
+int vsc_store_add_cell(struct vsc_store *store, int64_t run_id, const struct vsc_cell *cell);
+
+/* An answer under a cache key. An existing "ok" answer is never replaced. */
+struct vsc_answer {
+    const char *status; /* "ok" or "error" */
+    const char *error;  /* error kind, NULL when ok */
+    int http_status;
+    const char *text;
+    const char *finish_reason;
+    const char *logprobs_json;
+    const char *raw;    /* raw response body (capped), may be NULL */
+    int prompt_tokens;
+    int completion_tokens;
+    double latency_ms;
+    int attempts;
+};
+int vsc_store_put_answer(struct vsc_store *store, const char *key, const char *model,
+                         const struct vsc_answer *answer);
+
+/* Counts for a run: cells, cells with an ok answer, cells with an error answer. */
+int vsc_store_run_counts(struct vsc_store *store, const char *run, int64_t *out_cells,
+                         int64_t *out_ok, int64_t *out_error);
+
+#endif

@@ -1,0 +1,61 @@
+/* The backend interface: how the dispatcher talks to a kind of model.
+ *
+ * Every request body is an OpenAI-style JSON object ({"model", "messages", sampling params...}),
+ * built by the planner. HTTP backends (openai) turn it into a curl request and parse the reply;
+ * local backends (sim, replay, llama) answer it in-process. */
+#ifndef VSC_BACKEND_H
+#define VSC_BACKEND_H
+
+#include "valscope/config.h"
+#include "valscope/run.h"
+
+/* What a backend is asked. Borrowed for the duration of the call. */
+struct backend_request {
+    const char *body;      /* JSON request body */
+    const char *meta_json; /* cell metadata (dimension, key, options, respondent...) */
+    const char *item;      /* item id */
+    const char *condition;
+    int sample;
+};
+
+/* What a backend answers. Strings are malloc'd and owned by the reply (reply_clear frees). */
+struct backend_reply {
+    enum vsc_error_kind error; /* VSC_E_NONE when answered */
+    int http_status;
+    char *text;
+    char *finish_reason;
+    char *logprobs_json; /* OpenAI chat format: [{"token","logprob","top_logprobs":[...]}] */
+    char *raw;
+    char *detail;        /* human-readable reason for an error */
+    int prompt_tokens;
+    int completion_tokens;
+    int retry_after_ms;  /* from Retry-After, -1 when absent */
+};
+void reply_clear(struct backend_reply *r);
+
+struct backend_ops {
+    const char *name;
+    int is_http;
+    /* Opens one model; `state` is handed back to every other call. diag on bad options. */
+    int (*open)(void **state, const struct vsc_model_cfg *model, const char *base_dir,
+                struct vsc_diag *diag);
+    void (*close)(void *state);
+    /* Local backends: answers one request. Returns 0; failures go in reply->error. */
+    int (*answer)(void *state, const struct backend_request *req, struct backend_reply *reply);
+    /* Local backends may answer several at once (llama decodes them as parallel sequences);
+     * NULL means call answer() for each. */
+    int (*answer_batch)(void *state, const struct backend_request *reqs,
+                        struct backend_reply *replies, size_t n);
+};
+
+/* Looks a backend up by name; NULL when unknown. */
+const struct backend_ops *backend_find(const char *name);
+/* "openai|sim|replay|llama" for messages. */
+const char *backend_names(void);
+
+extern const struct backend_ops backend_openai;
+extern const struct backend_ops backend_sim;
+extern const struct backend_ops backend_replay;
+extern const struct backend_ops backend_llama;
+
+#endif

@@ -1,0 +1,72 @@
+/* Small helpers shared by the library: growable buffers with a cap, file reading, hashing,
+ * a seeded RNG and string helpers. */
+#ifndef VSC_UTIL_H
+#define VSC_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "valscope/common.h"
+
+/* Growable byte buffer (after curl's dynbuf). Always NUL-terminated when len > 0; appends past
+ * `cap` fail with VSC_ERR_INPUT so a hostile peer cannot make us grow without bound. */
+struct buf {
+    char *data;
+    size_t len;
+    size_t alloc;
+    size_t cap;
+};
+void buf_init(struct buf *b, size_t cap);
+int buf_append(struct buf *b, const void *data, size_t len);
+int buf_puts(struct buf *b, const char *s);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_reset(struct buf *b);
+void buf_free(struct buf *b);
+/* Hands the data over to the caller (NUL-terminated, "" when empty) and resets the buffer. */
+char *buf_take(struct buf *b);
+
+/* Reads a whole file (NUL-terminated). Returns VSC_ERR_IO with diag->msg set on failure. */
+int read_file(char **out, size_t *out_len, const char *path, struct vsc_diag *diag);
+
+/* SHA-256 of data, as 64 lowercase hex digits plus NUL. */
+void sha256_hex(char out[65], const void *data, size_t len);
+struct sha256_ctx {
+    uint32_t h[8];
+    uint64_t n;
+    unsigned char buf[64];
+    size_t fill;
+};
+void sha256_init(struct sha256_ctx *c);
+void sha256_update(struct sha256_ctx *c, const void *data, size_t len);
+void sha256_final_hex(struct sha256_ctx *c, char out[65]);
+
+/* Seeded PRNG (xoshiro256**), reproducible across platforms. */
+struct rng {
+    uint64_t s[4];
+};
+void rng_seed(struct rng *r, uint64_t seed);
+uint64_t rng_next(struct rng *r);
+double rng_uniform(struct rng *r);  /* [0, 1) */
+double rng_normal(struct rng *r);   /* standard normal */
+uint64_t rng_below(struct rng *r, uint64_t n); /* [0, n) */
+
+/* FNV-1a 64-bit, for seeding from strings. */
+uint64_t hash64(const char *s);
+
+char *xstrdup(const char *s); /* NULL-safe strdup */
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Directory part of a path ("." when none); malloc'd. */
+char *path_dirname(const char *path);
+/* `path` made relative to `base_dir` when it is relative; malloc'd. */
+char *path_join(const char *base_dir, const char *path);
+/* Replaces invalid UTF-8 sequences with U+FFFD in place-allocated copy; malloc'd. */
+char *utf8_sanitize(const char *s, size_t len, size_t *out_len);
+/* 1 when s is valid UTF-8. */
+int utf8_valid(const char *s, size_t len);
+
+/* Monotonic milliseconds. */
+double now_ms(void);
+
+#endif
