@@ -42,8 +42,8 @@ struct vsc_answer_row {
 
 typedef int (*vsc_answer_cb)(const struct vsc_answer_row *row, void *payload);
 
-/* Calls `cb` for every cell of `run` (NULL: all runs) in cell order, ordered by run, model,
- * instrument, condition, cell id. A non-zero return from `cb` stops and is returned. */
+/* Calls `cb` for every cell of `run` (NULL: all runs), ordered by run, model and cell id (the
+ * plan's order). A non-zero return from `cb` stops the walk and is returned. */
 int vsc_store_foreach_answer(struct vsc_store *store, const char *run, vsc_answer_cb cb,
                              void *payload);
 

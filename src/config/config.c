@@ -1,0 +1,410 @@
+/* The run config: YAML -> struct vsc_config, validated with file:line:col diagnostics. */
+#include "valscope/config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+#include "util/yamljson.h"
+
+static const char *const TOP_KEYS[] = {"store",       "run",        "models",       "judges",
+                                       "instruments", "samples",    "params",       "conditions",
+                                       "max_attempts", "max_body_bytes", "concurrency", NULL};
+static const char *const MODEL_KEYS[] = {
+    "name", "backend", "base_url", "base_urls", "model", "api_key_env", "api", "concurrency", "rpm",
+    "tpm", "timeout_ms",
+    /* sim */ "profile", "seed", "noise", "acquiescence", "text",
+    /* replay */ "file",
+    /* llama */ "model_path", "n_ctx", "threads", "n_batch", "chat_template", NULL};
+static const char *const BACKENDS[] = {"openai", "sim", "replay", "llama", NULL};
+static const char *const INSTRUMENT_KINDS[] = {"prompts", "builtin", "pvqrr", "valuebench",
+                                               "psychobench", "file", "probes", NULL};
+static const char *const INSTRUMENT_KEYS[] = {
+    "protocol", "judge", "answer_mode", "option_order", "shuffle", "repeats", "persona",
+    "system_prompt", "name", "stance_mode", "repair", NULL};
+
+static int in_list(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0) return 1;
+    return 0;
+}
+
+static char *join_list(const char *const *list)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    for (const char *const *p = list; *p; p++) {
+        if (p != list) buf_puts(&b, ", ");
+        buf_puts(&b, *p);
+    }
+    return buf_take(&b);
+}
+
+static int check_keys(const struct yj_doc *doc, json_t *obj, const char *const *allowed,
+                      const char *what, struct vsc_diag *diag)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        if (!in_list(key, allowed)) {
+            char *all = join_list(allowed);
+            int rc = yj_error(diag, doc, v, "unknown key '%s' in %s (allowed: %s)", key, what, all);
+            free(all);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int get_string(char **out, const struct yj_doc *doc, json_t *obj, const char *key,
+                      int required, const char *what, struct vsc_diag *diag)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v)) {
+        if (required) return yj_error(diag, doc, obj, "%s: missing required key '%s'", what, key);
+        return 0;
+    }
+    if (!json_is_string(v)) return yj_error(diag, doc, v, "%s: '%s' must be text", what, key);
+    free(*out);
+    *out = strdup(json_string_value(v));
+    return *out ? 0 : VSC_ERR_NOMEM;
+}
+
+static int get_number(double *out, const struct yj_doc *doc, json_t *obj, const char *key,
+                      double min, double max, const char *what, struct vsc_diag *diag)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_number(v))
+        return yj_error(diag, doc, v, "%s: '%s' must be a number", what, key);
+    double d = json_number_value(v);
+    if (d < min || d > max)
+        return yj_error(diag, doc, v, "%s: '%s' must be between %g and %g", what, key, min, max);
+    *out = d;
+    return 0;
+}
+
+static int get_int(int *out, const struct yj_doc *doc, json_t *obj, const char *key, int min,
+                   int max, const char *what, struct vsc_diag *diag)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_integer(v))
+        return yj_error(diag, doc, v, "%s: '%s' must be a whole number", what, key);
+    json_int_t i = json_integer_value(v);
+    if (i < min || i > max)
+        return yj_error(diag, doc, v, "%s: '%s' must be between %d and %d", what, key, min, max);
+    *out = (int)i;
+    return 0;
+}
+
+static char *dump(json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+}
+
+static void model_free(struct vsc_model_cfg *m)
+{
+    free(m->name);
+    free(m->backend);
+    for (size_t i = 0; i < m->n_base_urls; i++) free(m->base_urls[i]);
+    free(m->base_urls);
+    free(m->model);
+    free(m->api_key_env);
+    free(m->api);
+    free(m->options_json);
+}
+
+static int parse_model(struct vsc_model_cfg *m, const struct yj_doc *doc, json_t *obj,
+                       const char *what, struct vsc_diag *diag)
+{
+    int rc, line, col;
+    yj_where(doc, obj, &line, &col);
+    m->line = line;
+    m->concurrency = 16;
+    m->timeout_ms = 120000;
+    if (!json_is_object(obj)) return yj_error(diag, doc, obj, "%s must be a mapping", what);
+    if ((rc = check_keys(doc, obj, MODEL_KEYS, what, diag))) return rc;
+    if ((rc = get_string(&m->name, doc, obj, "name", 1, what, diag))) return rc;
+    if ((rc = get_string(&m->backend, doc, obj, "backend", 1, what, diag))) return rc;
+    if (!in_list(m->backend, BACKENDS)) {
+        char *all = join_list(BACKENDS);
+        rc = yj_error(diag, doc, json_object_get(obj, "backend"),
+                      "%s '%s': unknown backend '%s' (allowed: %s)", what, m->name, m->backend, all);
+        free(all);
+        return rc;
+    }
+    if ((rc = get_string(&m->model, doc, obj, "model", 0, what, diag))) return rc;
+    if ((rc = get_string(&m->api_key_env, doc, obj, "api_key_env", 0, what, diag))) return rc;
+    if ((rc = get_string(&m->api, doc, obj, "api", 0, what, diag))) return rc;
+    if (!m->api) m->api = strdup("chat");
+    if (strcmp(m->api, "chat") && strcmp(m->api, "completions"))
+        return yj_error(diag, doc, json_object_get(obj, "api"),
+                        "%s '%s': 'api' must be chat or completions", what, m->name);
+    if ((rc = get_int(&m->concurrency, doc, obj, "concurrency", 1, 100000, what, diag))) return rc;
+    if ((rc = get_int(&m->timeout_ms, doc, obj, "timeout_ms", 1, 86400000, what, diag))) return rc;
+    if ((rc = get_number(&m->rpm, doc, obj, "rpm", 0, 1e9, what, diag))) return rc;
+    if ((rc = get_number(&m->tpm, doc, obj, "tpm", 0, 1e12, what, diag))) return rc;
+    json_t *urls[2] = {json_object_get(obj, "base_url"), json_object_get(obj, "base_urls")};
+    for (int u = 0; u < 2; u++) {
+        json_t *v = urls[u];
+        if (!v) continue;
+        size_t n = json_is_array(v) ? json_array_size(v) : 1;
+        char **grown = realloc(m->base_urls, (m->n_base_urls + n) * sizeof(char *));
+        if (!grown) return VSC_ERR_NOMEM;
+        m->base_urls = grown;
+        for (size_t i = 0; i < n; i++) {
+            json_t *s = json_is_array(v) ? json_array_get(v, i) : v;
+            if (!json_is_string(s) || !*json_string_value(s))
+                return yj_error(diag, doc, s, "%s '%s': base_url must be a URL or a list of URLs",
+                                what, m->name);
+            const char *url = json_string_value(s);
+            if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+                return yj_error(diag, doc, s, "%s '%s': base_url must start with http:// or https://",
+                                what, m->name);
+            m->base_urls[m->n_base_urls++] = strdup(url);
+        }
+    }
+    if (!strcmp(m->backend, "openai") && !m->model)
+        return yj_error(diag, doc, obj, "%s '%s': the openai backend needs 'model'", what, m->name);
+    m->options_json = dump(obj);
+    return m->options_json ? 0 : VSC_ERR_NOMEM;
+}
+
+static int parse_models(struct vsc_model_cfg **out, size_t *out_n, const struct yj_doc *doc,
+                        json_t *arr, const char *what, struct vsc_diag *diag)
+{
+    if (!json_is_array(arr)) return yj_error(diag, doc, arr, "'%ss' must be a list", what);
+    size_t n = json_array_size(arr);
+    *out = calloc(n ? n : 1, sizeof(**out));
+    if (!*out) return VSC_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        *out_n = i + 1;
+        int rc = parse_model(&(*out)[i], doc, json_array_get(arr, i), what, diag);
+        if (rc) return rc;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp((*out)[j].name, (*out)[i].name))
+                return yj_error(diag, doc, json_array_get(arr, i), "%s name '%s' is used twice",
+                                what, (*out)[i].name);
+    }
+    return 0;
+}
+
+static int parse_instrument(struct vsc_instrument_cfg *ic, const struct yj_doc *doc, json_t *v,
+                            struct vsc_diag *diag)
+{
+    int line, col;
+    yj_where(doc, v, &line, &col);
+    ic->line = line;
+    char *all = join_list(INSTRUMENT_KINDS);
+    int rc = 0;
+    if (json_is_string(v)) { /* "KIND:ARG" */
+        const char *s = json_string_value(v), *colon = strchr(s, ':');
+        if (!colon) {
+            rc = yj_error(diag, doc, v, "instrument '%s' must be KIND:ARG (kinds: %s)", s, all);
+            goto done;
+        }
+        ic->kind = xstrndup(s, (size_t)(colon - s));
+        ic->arg = strdup(colon + 1);
+        json_t *o = json_object();
+        json_object_set_new(o, ic->kind, json_string(ic->arg));
+        ic->options_json = dump(o);
+        json_decref(o);
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *val;
+        json_object_foreach(v, key, val)
+        {
+            if (in_list(key, INSTRUMENT_KINDS)) {
+                if (ic->kind) {
+                    rc = yj_error(diag, doc, val, "instrument has two kinds ('%s' and '%s')",
+                                  ic->kind, key);
+                    goto done;
+                }
+                if (!json_is_string(val)) {
+                    rc = yj_error(diag, doc, val, "instrument '%s' needs a text argument", key);
+                    goto done;
+                }
+                ic->kind = strdup(key);
+                ic->arg = strdup(json_string_value(val));
+            } else if (!in_list(key, INSTRUMENT_KEYS)) {
+                char *keys = join_list(INSTRUMENT_KEYS);
+                rc = yj_error(diag, doc, val,
+                              "unknown key '%s' in instrument (kinds: %s; options: %s)", key, all,
+                              keys);
+                free(keys);
+                goto done;
+            }
+        }
+        if (!ic->kind) {
+            rc = yj_error(diag, doc, v, "instrument needs one of: %s", all);
+            goto done;
+        }
+        ic->options_json = dump(v);
+    } else {
+        rc = yj_error(diag, doc, v, "instrument must be KIND: ARG (kinds: %s)", all);
+    }
+done:
+    free(all);
+    return rc;
+}
+
+static char *default_run_name(const char *name)
+{
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    const char *dot = strrchr(base, '.');
+    return dot && dot != base ? xstrndup(base, (size_t)(dot - base)) : strdup(base);
+}
+
+int vsc_config_parse(struct vsc_config **out, const char *text, size_t len, const char *name,
+                     struct vsc_diag *diag)
+{
+    *out = NULL;
+    struct yj_doc *doc = NULL;
+    struct vsc_config *c = calloc(1, sizeof(*c));
+    if (!c) return VSC_ERR_NOMEM;
+    c->path = strdup(name ? name : "<config>");
+    c->source_text = xstrndup(text, len);
+    c->samples = 1;
+    c->max_attempts = 5;
+    c->max_body_bytes = 8u << 20;
+    int rc = yj_parse(&doc, text, len, c->path, diag);
+    if (rc) goto fail;
+    json_t *root = yj_root(doc);
+    if (!json_is_object(root)) {
+        rc = yj_error(diag, doc, root, "the config must be a mapping (store:, models:, ...)");
+        goto fail;
+    }
+    if ((rc = check_keys(doc, root, TOP_KEYS, "the config", diag))) goto fail;
+    if ((rc = get_string(&c->store, doc, root, "store", 0, "config", diag))) goto fail;
+    if ((rc = get_string(&c->run_name, doc, root, "run", 0, "config", diag))) goto fail;
+    if (!c->run_name) c->run_name = default_run_name(c->path);
+    if ((rc = get_int(&c->samples, doc, root, "samples", 1, 1000000, "config", diag))) goto fail;
+    if ((rc = get_int(&c->max_attempts, doc, root, "max_attempts", 1, 100, "config", diag)))
+        goto fail;
+    if ((rc = get_int(&c->concurrency, doc, root, "concurrency", 1, 100000, "config", diag)))
+        goto fail;
+    double cap = (double)c->max_body_bytes;
+    if ((rc = get_number(&cap, doc, root, "max_body_bytes", 1024, 1e10, "config", diag))) goto fail;
+    c->max_body_bytes = (size_t)cap;
+
+    json_t *models = json_object_get(root, "models");
+    if (!models) {
+        rc = yj_error(diag, doc, root, "the config needs 'models' (a list of models to measure)");
+        goto fail;
+    }
+    if ((rc = parse_models(&c->models, &c->n_models, doc, models, "model", diag))) goto fail;
+    if (c->n_models == 0) {
+        rc = yj_error(diag, doc, models, "'models' is empty");
+        goto fail;
+    }
+    json_t *judges = json_object_get(root, "judges");
+    if (judges && (rc = parse_models(&c->judges, &c->n_judges, doc, judges, "judge", diag)))
+        goto fail;
+
+    json_t *ins = json_object_get(root, "instruments");
+    if (!ins || !json_is_array(ins) || json_array_size(ins) == 0) {
+        rc = yj_error(diag, doc, ins ? ins : root,
+                      "the config needs 'instruments' (a non-empty list of KIND: ARG)");
+        goto fail;
+    }
+    c->n_instruments = json_array_size(ins);
+    c->instruments = calloc(c->n_instruments, sizeof(*c->instruments));
+    if (!c->instruments) {
+        rc = VSC_ERR_NOMEM;
+        goto fail;
+    }
+    for (size_t i = 0; i < c->n_instruments; i++)
+        if ((rc = parse_instrument(&c->instruments[i], doc, json_array_get(ins, i), diag)))
+            goto fail;
+    for (size_t i = 0; i < c->n_instruments; i++) {
+        struct vsc_instrument_cfg *ic = &c->instruments[i];
+        json_t *o = json_loads(ic->options_json, 0, NULL);
+        const char *judge = json_string_value(json_object_get(o, "judge"));
+        int found = !judge;
+        for (size_t j = 0; judge && j < c->n_judges; j++)
+            if (!strcmp(c->judges[j].name, judge)) found = 1;
+        json_decref(o);
+        if (!found) {
+            rc = yj_error(diag, doc, json_object_get(json_array_get(ins, i), "judge"),
+                          "instrument names judge '%s', which is not in 'judges'", judge);
+            goto fail;
+        }
+    }
+
+    json_t *params = json_object_get(root, "params");
+    if (params && !json_is_object(params)) {
+        rc = yj_error(diag, doc, params, "'params' must be a mapping (temperature: 0, ...)");
+        goto fail;
+    }
+    c->params_json = params ? dump(params) : strdup("{}");
+    json_t *conds = json_object_get(root, "conditions");
+    if (conds && !json_is_object(conds)) {
+        rc = yj_error(diag, doc, conds, "'conditions' must be a mapping");
+        goto fail;
+    }
+    c->conditions_json = conds ? dump(conds) : strdup("{}");
+    yj_free(doc);
+    *out = c;
+    return 0;
+fail:
+    yj_free(doc);
+    vsc_config_free(c);
+    return rc;
+}
+
+int vsc_config_load(struct vsc_config **out, const char *path, struct vsc_diag *diag)
+{
+    char *text;
+    size_t len;
+    *out = NULL;
+    int rc = read_file(&text, &len, path, diag);
+    if (rc) return rc;
+    rc = vsc_config_parse(out, text, len, path, diag);
+    free(text);
+    return rc;
+}
+
+void vsc_config_apply_env(struct vsc_config *cfg)
+{
+    const char *url = getenv("OPENAI_BASE_URL");
+    struct vsc_model_cfg *lists[2] = {cfg->models, cfg->judges};
+    size_t ns[2] = {cfg->n_models, cfg->n_judges};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < ns[l]; i++) {
+            struct vsc_model_cfg *m = &lists[l][i];
+            if (strcmp(m->backend, "openai")) continue;
+            if (!m->n_base_urls) {
+                m->base_urls = calloc(1, sizeof(char *));
+                if (!m->base_urls) continue;
+                m->base_urls[0] = strdup(url && *url ? url : "https://api.openai.com/v1");
+                m->n_base_urls = 1;
+            }
+            if (!m->api_key_env) m->api_key_env = strdup("OPENAI_API_KEY");
+        }
+}
+
+void vsc_config_free(struct vsc_config *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->n_models; i++) model_free(&c->models[i]);
+    free(c->models);
+    for (size_t i = 0; i < c->n_judges; i++) model_free(&c->judges[i]);
+    free(c->judges);
+    for (size_t i = 0; i < c->n_instruments; i++) {
+        free(c->instruments[i].kind);
+        free(c->instruments[i].arg);
+        free(c->instruments[i].options_json);
+    }
+    free(c->instruments);
+    free(c->path);
+    free(c->run_name);
+    free(c->store);
+    free(c->params_json);
+    free(c->conditions_json);
+    free(c->source_text);
+    free(c);
+}

@@ -1,0 +1,433 @@
+/* The SQLite store. WAL mode; every batch of finished requests lands in one transaction. */
+#include "store/store_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/util.h"
+
+#define SCHEMA_VERSION "1"
+
+enum {
+    ST_ADD_CELL,
+    ST_PUT_ANSWER,
+    ST_PENDING,
+    ST_COUNT
+};
+
+struct vsc_store {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    char errmsg[1024];
+    int in_tx;
+};
+
+static const char *const SCHEMA =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);"
+    "CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+    " config TEXT, created_at TEXT, tool_version TEXT, plan_hash TEXT);"
+    "CREATE TABLE IF NOT EXISTS run_instruments(run_id INTEGER NOT NULL, instrument TEXT NOT NULL,"
+    " kind TEXT, arg TEXT, base_dir TEXT, options TEXT, PRIMARY KEY(run_id, instrument));"
+    "CREATE TABLE IF NOT EXISTS cells(id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL,"
+    " model TEXT NOT NULL, instrument TEXT NOT NULL, item TEXT NOT NULL, condition TEXT NOT NULL,"
+    " sample INTEGER NOT NULL, key TEXT NOT NULL, meta TEXT, body TEXT,"
+    " UNIQUE(run_id, model, instrument, item, condition, sample));"
+    "CREATE INDEX IF NOT EXISTS cells_key ON cells(key);"
+    "CREATE INDEX IF NOT EXISTS cells_run_model ON cells(run_id, model, id);"
+    "CREATE TABLE IF NOT EXISTS answers(key TEXT PRIMARY KEY, model TEXT, status TEXT NOT NULL,"
+    " error TEXT, http_status INTEGER, text TEXT, finish_reason TEXT, logprobs TEXT, raw TEXT,"
+    " prompt_tokens INTEGER, completion_tokens INTEGER, latency_ms REAL, attempts INTEGER,"
+    " created_at TEXT);"
+    "INSERT OR IGNORE INTO meta(k, v) VALUES('schema', '" SCHEMA_VERSION "');";
+
+static const char *const SQL[ST_COUNT] = {
+    [ST_ADD_CELL] = "INSERT OR IGNORE INTO cells(run_id, model, instrument, item, condition, sample,"
+                    " key, meta, body) VALUES(?,?,?,?,?,?,?,?,?)",
+    [ST_PUT_ANSWER] =
+        "INSERT INTO answers(key, model, status, error, http_status, text, finish_reason, logprobs,"
+        " raw, prompt_tokens, completion_tokens, latency_ms, attempts, created_at)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,datetime('now'))"
+        " ON CONFLICT(key) DO UPDATE SET model=excluded.model, status=excluded.status,"
+        " error=excluded.error, http_status=excluded.http_status, text=excluded.text,"
+        " finish_reason=excluded.finish_reason, logprobs=excluded.logprobs, raw=excluded.raw,"
+        " prompt_tokens=excluded.prompt_tokens, completion_tokens=excluded.completion_tokens,"
+        " latency_ms=excluded.latency_ms, attempts=answers.attempts+excluded.attempts,"
+        " created_at=excluded.created_at WHERE answers.status != 'ok'",
+    [ST_PENDING] = "SELECT c.id, c.key, c.body, c.meta, c.item, c.condition, c.sample FROM cells c"
+                   " WHERE c.run_id=?1 AND c.model=?2 AND c.id>?3 AND NOT EXISTS"
+                   " (SELECT 1 FROM answers a WHERE a.key=c.key AND a.status='ok')"
+                   " ORDER BY c.id LIMIT ?4",
+};
+
+int store_fail(struct vsc_store *s, const char *what)
+{
+    snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", what, sqlite3_errmsg(s->db));
+    return VSC_ERR_STORE;
+}
+
+const char *vsc_store_errmsg(const struct vsc_store *s)
+{
+    return s ? s->errmsg : "no store";
+}
+
+sqlite3 *store_db(struct vsc_store *s)
+{
+    return s->db;
+}
+
+int vsc_store_open(struct vsc_store **out, const char *path)
+{
+    struct vsc_store *s = calloc(1, sizeof(*s));
+    *out = s;
+    if (!s) return VSC_ERR_NOMEM;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(s->errmsg, sizeof(s->errmsg), "%s: cannot open store: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        return VSC_ERR_STORE;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    char *err = NULL;
+    if (sqlite3_exec(s->db, SCHEMA, NULL, NULL, &err) != SQLITE_OK) {
+        snprintf(s->errmsg, sizeof(s->errmsg), "%s: not a valscope store (%s)", path,
+                 err ? err : "?");
+        sqlite3_free(err);
+        return VSC_ERR_STORE;
+    }
+    for (int i = 0; i < ST_COUNT; i++)
+        if (sqlite3_prepare_v3(s->db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL))
+            return store_fail(s, path);
+    return 0;
+}
+
+void vsc_store_free(struct vsc_store *s)
+{
+    if (!s) return;
+    for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
+    if (s->db) {
+        if (s->in_tx) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(s->db);
+    }
+    free(s);
+}
+
+static int exec(struct vsc_store *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : store_fail(s, sql);
+}
+
+int vsc_store_begin(struct vsc_store *s)
+{
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    if (!rc) s->in_tx = 1;
+    return rc;
+}
+
+int vsc_store_commit(struct vsc_store *s)
+{
+    int rc = exec(s, "COMMIT");
+    if (!rc) s->in_tx = 0;
+    return rc;
+}
+
+int vsc_store_rollback(struct vsc_store *s)
+{
+    s->in_tx = 0;
+    return exec(s, "ROLLBACK");
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, i);
+}
+
+static int step_done(struct vsc_store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    int ok = rc == SQLITE_DONE || rc == SQLITE_ROW;
+    int ret = ok ? 0 : store_fail(s, what);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
+int vsc_store_run_begin(struct vsc_store *s, int64_t *out_run_id, const char *run,
+                        const char *config_text)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO runs(name, config, created_at, tool_version)"
+                           " VALUES(?1, ?2, datetime('now'), '" VSC_VERSION "')"
+                           " ON CONFLICT(name) DO UPDATE SET config=excluded.config",
+                           -1, &st, NULL))
+        return store_fail(s, "run");
+    bind_text(st, 1, run);
+    bind_text(st, 2, config_text);
+    if ((rc = step_done(s, st, "run"))) goto done;
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM runs WHERE name=?1", -1, &st, NULL))
+        return store_fail(s, "run");
+    bind_text(st, 1, run);
+    if (sqlite3_step(st) != SQLITE_ROW) rc = store_fail(s, "run");
+    else *out_run_id = sqlite3_column_int64(st, 0);
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vsc_store_run_add_instrument(struct vsc_store *s, int64_t run_id, const char *instrument,
+                                 const char *kind, const char *arg, const char *base_dir,
+                                 const char *options_json)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO run_instruments(run_id, instrument, kind, arg,"
+                           " base_dir, options) VALUES(?,?,?,?,?,?)",
+                           -1, &st, NULL))
+        return store_fail(s, "instrument");
+    sqlite3_bind_int64(st, 1, run_id);
+    bind_text(st, 2, instrument);
+    bind_text(st, 3, kind);
+    bind_text(st, 4, arg);
+    bind_text(st, 5, base_dir);
+    bind_text(st, 6, options_json);
+    int rc = step_done(s, st, "instrument");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vsc_store_add_cell(struct vsc_store *s, int64_t run_id, const struct vsc_cell *c)
+{
+    sqlite3_stmt *st = s->st[ST_ADD_CELL];
+    sqlite3_bind_int64(st, 1, run_id);
+    bind_text(st, 2, c->model);
+    bind_text(st, 3, c->instrument);
+    bind_text(st, 4, c->item);
+    bind_text(st, 5, c->condition ? c->condition : "");
+    sqlite3_bind_int(st, 6, c->sample);
+    bind_text(st, 7, c->key);
+    bind_text(st, 8, c->meta_json);
+    bind_text(st, 9, c->body);
+    return step_done(s, st, "add cell");
+}
+
+int vsc_store_put_answer(struct vsc_store *s, const char *key, const char *model,
+                         const struct vsc_answer *a)
+{
+    sqlite3_stmt *st = s->st[ST_PUT_ANSWER];
+    bind_text(st, 1, key);
+    bind_text(st, 2, model);
+    bind_text(st, 3, a->status);
+    bind_text(st, 4, a->error);
+    sqlite3_bind_int(st, 5, a->http_status);
+    bind_text(st, 6, a->text);
+    bind_text(st, 7, a->finish_reason);
+    bind_text(st, 8, a->logprobs_json);
+    bind_text(st, 9, a->raw);
+    sqlite3_bind_int(st, 10, a->prompt_tokens);
+    sqlite3_bind_int(st, 11, a->completion_tokens);
+    sqlite3_bind_double(st, 12, a->latency_ms);
+    sqlite3_bind_int(st, 13, a->attempts);
+    return step_done(s, st, "put answer");
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+void pending_cell_clear(struct pending_cell *c)
+{
+    free(c->key);
+    free(c->body);
+    free(c->meta);
+    free(c->item);
+    free(c->condition);
+    memset(c, 0, sizeof(*c));
+}
+
+int store_pending_page(struct vsc_store *s, int64_t run_id, const char *model, int64_t after_id,
+                       struct pending_cell *out, size_t max, size_t *out_n)
+{
+    sqlite3_stmt *st = s->st[ST_PENDING];
+    sqlite3_bind_int64(st, 1, run_id);
+    bind_text(st, 2, model);
+    sqlite3_bind_int64(st, 3, after_id);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+    size_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+        struct pending_cell *c = &out[n++];
+        c->id = sqlite3_column_int64(st, 0);
+        c->key = col_dup(st, 1);
+        c->body = col_dup(st, 2);
+        c->meta = col_dup(st, 3);
+        c->item = col_dup(st, 4);
+        c->condition = col_dup(st, 5);
+        c->sample = sqlite3_column_int(st, 6);
+    }
+    int ret = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : store_fail(s, "pending cells");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    *out_n = n;
+    return ret;
+}
+
+int store_count(struct vsc_store *s, int64_t run_id, const char *model, int64_t *out_cells,
+                int64_t *out_ok)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT COUNT(*), COUNT(a.key) FROM cells c LEFT JOIN answers a"
+                           " ON a.key=c.key AND a.status='ok'"
+                           " WHERE c.run_id=?1 AND (?2 IS NULL OR c.model=?2)",
+                           -1, &st, NULL))
+        return store_fail(s, "count");
+    sqlite3_bind_int64(st, 1, run_id);
+    bind_text(st, 2, model);
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *out_cells = sqlite3_column_int64(st, 0);
+        *out_ok = sqlite3_column_int64(st, 1);
+    } else {
+        rc = store_fail(s, "count");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vsc_store_run_counts(struct vsc_store *s, const char *run, int64_t *out_cells, int64_t *out_ok,
+                         int64_t *out_error)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT COUNT(*), COALESCE(SUM(a.status='ok'),0),"
+                           " COALESCE(SUM(a.status='error'),0) FROM cells c"
+                           " JOIN runs r ON r.id=c.run_id LEFT JOIN answers a ON a.key=c.key"
+                           " WHERE (?1 IS NULL OR r.name=?1)",
+                           -1, &st, NULL))
+        return store_fail(s, "count");
+    bind_text(st, 1, run);
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *out_cells = sqlite3_column_int64(st, 0);
+        *out_ok = sqlite3_column_int64(st, 1);
+        *out_error = sqlite3_column_int64(st, 2);
+    } else {
+        rc = store_fail(s, "count");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_plan_hash(struct vsc_store *s, int64_t run_id, char **out)
+{
+    sqlite3_stmt *st = NULL;
+    *out = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT plan_hash FROM runs WHERE id=?1", -1, &st, NULL))
+        return store_fail(s, "plan hash");
+    sqlite3_bind_int64(st, 1, run_id);
+    if (sqlite3_step(st) == SQLITE_ROW) *out = col_dup(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int store_set_plan_hash(struct vsc_store *s, int64_t run_id, const char *hash)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "UPDATE runs SET plan_hash=?2 WHERE id=?1", -1, &st, NULL))
+        return store_fail(s, "plan hash");
+    sqlite3_bind_int64(st, 1, run_id);
+    bind_text(st, 2, hash);
+    int rc = step_done(s, st, "plan hash");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vsc_store_foreach_answer(struct vsc_store *s, const char *run, vsc_answer_cb cb, void *payload)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT c.id, r.name, c.model, c.instrument, c.item, c.condition, c.sample, c.meta,"
+            " COALESCE(a.status, 'pending'), a.error, a.http_status, a.text, a.finish_reason,"
+            " a.logprobs, a.prompt_tokens, a.completion_tokens, a.latency_ms, a.attempts"
+            " FROM cells c JOIN runs r ON r.id=c.run_id LEFT JOIN answers a ON a.key=c.key"
+            " WHERE (?1 IS NULL OR r.name=?1) ORDER BY c.run_id, c.model, c.id",
+            -1, &st, NULL))
+        return store_fail(s, "read answers");
+    bind_text(st, 1, run);
+    int rc, ret = 0;
+#define T(i) ((const char *)sqlite3_column_text(st, i))
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vsc_answer_row row = {
+            .cell_id = sqlite3_column_int64(st, 0),
+            .run = T(1),
+            .model = T(2),
+            .instrument = T(3),
+            .item = T(4),
+            .condition = T(5),
+            .sample = sqlite3_column_int(st, 6),
+            .meta_json = T(7),
+            .status = T(8),
+            .error = T(9),
+            .http_status = sqlite3_column_int(st, 10),
+            .text = T(11),
+            .finish_reason = T(12),
+            .logprobs_json = T(13),
+            .prompt_tokens = sqlite3_column_int(st, 14),
+            .completion_tokens = sqlite3_column_int(st, 15),
+            .latency_ms = sqlite3_column_double(st, 16),
+            .attempts = sqlite3_column_int(st, 17),
+        };
+        if ((ret = cb(&row, payload)) != 0) break;
+    }
+#undef T
+    if (!ret && rc != SQLITE_DONE) ret = store_fail(s, "read answers");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int vsc_store_foreach_run(struct vsc_store *s, vsc_run_cb cb, void *payload)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT name, config FROM runs ORDER BY id", -1, &st, NULL))
+        return store_fail(s, "runs");
+    int ret = 0;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        if ((ret = cb((const char *)sqlite3_column_text(st, 0),
+                      (const char *)sqlite3_column_text(st, 1), payload)))
+            break;
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int vsc_store_foreach_instrument(struct vsc_store *s, const char *run, vsc_instrument_cb cb,
+                                 void *payload)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT r.name, i.instrument, i.kind, i.arg, i.base_dir, i.options"
+                           " FROM run_instruments i JOIN runs r ON r.id=i.run_id"
+                           " WHERE (?1 IS NULL OR r.name=?1) ORDER BY r.id, i.rowid",
+                           -1, &st, NULL))
+        return store_fail(s, "instruments");
+    bind_text(st, 1, run);
+    int ret = 0;
+#define T(i) ((const char *)sqlite3_column_text(st, i))
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct vsc_run_instrument ri = {T(0), T(1), T(2), T(3), T(4), T(5)};
+        if ((ret = cb(&ri, payload))) break;
+    }
+#undef T
+    sqlite3_finalize(st);
+    return ret;
+}
