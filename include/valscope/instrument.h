@@ -49,6 +49,9 @@ struct vsc_item {
     char *dimension; /* dimension id, NULL when the item is not scored */
     int key;         /* +1 or -1 (reverse keyed); 0 when not scored */
     char *messages_json; /* raw prompts only: a JSON array of chat messages, else NULL */
+    char *alias;     /* a second id the item can be found by (ValueBench: its 1-based row
+                      * within the questionnaire), or NULL */
+    char *question;  /* ValueBench: the advice question the judge stage asks, else NULL */
 };
 
 /* A higher-order group pools items: those of `dims`, or exactly `items` when given. */
@@ -93,8 +96,21 @@ int vsc_instrument_load(struct vsc_instrument **out, const char *kind, const cha
                         const char *base_dir, struct vsc_diag *diag);
 void vsc_instrument_free(struct vsc_instrument *ins);
 
-/* Index of an item id, or -1. */
+/* Index of an item by id, or else by alias; -1 when neither matches. */
 long vsc_instrument_find_item(const struct vsc_instrument *ins, const char *item_id);
+
+/* Renders item `item_index` as a malloc'd JSON array of chat messages in `*out_messages_json`
+ * (the caller frees it).
+ * - Raw prompts: the item's messages, after a system message holding `persona` when non-NULL.
+ * - Questionnaire items: the system template (when set) and the user template (a default when
+ *   NULL) with the slots {item} {options} {persona} {scale_min} {scale_max} filled. {options}
+ *   is one line per shown option, "A. label", lettered A, B, C... in shown order; the
+ *   persona, when given and no template has a {persona} slot, goes into a system message.
+ * `order` (n_options entries, may be NULL for as-is) gives the shown order: order[i] is the
+ * index into ins->options of the i-th option shown. Returns 0, VSC_ERR_NOMEM, or
+ * VSC_ERR_INPUT for a bad index or order. */
+int vsc_instrument_render(char **out_messages_json, const struct vsc_instrument *ins,
+                          size_t item_index, const size_t *order, const char *persona);
 
 /* ---- reading answers -------------------------------------------------------------------- */
 

@@ -1,0 +1,128 @@
+/* The `prompts` kind: raw prompts from a JSONL file, one {"id","prompt"} or {"id","messages"}
+ * object per line. Nothing is scored; each item carries its chat messages ready to send. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "instruments/ins_internal.h"
+#include "util/util.h"
+
+/* Checks that `msgs` is a non-empty array of {role, content} objects with string values. */
+static int check_messages(const json_t *msgs, const char *path, int line, struct vsc_diag *diag)
+{
+    if (!json_is_array(msgs) || json_array_size(msgs) == 0)
+        return vsc_diag_set(diag, path, line, 1, "\"messages\" must be a non-empty array");
+    size_t i;
+    json_t *m;
+    json_array_foreach(msgs, i, m) {
+        json_t *role = json_object_get(m, "role"), *content = json_object_get(m, "content");
+        if (!json_is_object(m) || !json_is_string(role) || !json_is_string(content) ||
+            json_string_length(role) == 0)
+            return vsc_diag_set(diag, path, line, 1,
+                                "messages[%zu] must be an object with string \"role\" and "
+                                "\"content\"",
+                                i);
+        if (json_object_size(m) != 2)
+            return vsc_diag_set(diag, path, line, 1,
+                                "messages[%zu] has keys other than \"role\" and \"content\"", i);
+    }
+    return 0;
+}
+
+/* Turns one parsed line into an item; `seen` maps ids to their line for duplicate checks. */
+static int add_line(struct vsc_instrument *ins, json_t *obj, json_t *seen, const char *path,
+                    int line, struct vsc_diag *diag)
+{
+    if (!json_is_object(obj))
+        return vsc_diag_set(diag, path, line, 1, "each line must be a JSON object");
+    json_t *jid = json_object_get(obj, "id");
+    char idbuf[32];
+    const char *id;
+    if (json_is_string(jid) && json_string_length(jid) > 0) {
+        id = json_string_value(jid);
+    } else if (json_is_integer(jid)) {
+        snprintf(idbuf, sizeof(idbuf), "%lld", (long long)json_integer_value(jid));
+        id = idbuf;
+    } else {
+        return vsc_diag_set(diag, path, line, 1, "missing \"id\" (a non-empty string)");
+    }
+    json_t *prev = json_object_get(seen, id);
+    if (prev)
+        return vsc_diag_set(diag, path, line, 1, "duplicate id '%s' (first on line %lld)", id,
+                            (long long)json_integer_value(prev));
+    json_t *prompt = json_object_get(obj, "prompt"), *msgs = json_object_get(obj, "messages");
+    if (prompt && msgs)
+        return vsc_diag_set(diag, path, line, 1,
+                            "give either \"prompt\" or \"messages\", not both (id '%s')", id);
+    if (!prompt && !msgs)
+        return vsc_diag_set(diag, path, line, 1, "neither \"prompt\" nor \"messages\" (id '%s')",
+                            id);
+    json_t *arr = NULL;
+    if (prompt) {
+        if (!json_is_string(prompt))
+            return vsc_diag_set(diag, path, line, 1, "\"prompt\" must be a string (id '%s')",
+                                id);
+        arr = json_pack("[{s:s,s:O}]", "role", "user", "content", prompt);
+        if (!arr) return VSC_ERR_NOMEM;
+    } else {
+        int rc = check_messages(msgs, path, line, diag);
+        if (rc) return rc;
+        arr = json_incref(msgs);
+    }
+    char *s = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(arr);
+    struct vsc_item *it = s ? ins_add_item(ins) : NULL;
+    if (!it || !(it->id = xstrdup(id)) || json_object_set_new(seen, id, json_integer(line))) {
+        free(s);
+        return VSC_ERR_NOMEM;
+    }
+    it->messages_json = s;
+    return 0;
+}
+
+int ins_load_prompts(struct vsc_instrument **out, const char *path, struct vsc_diag *diag)
+{
+    *out = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    json_t *seen = NULL;
+    struct vsc_instrument *ins = NULL;
+    int rc = read_file(&text, &len, path, diag);
+    if (rc) goto fail;
+    rc = VSC_ERR_NOMEM;
+    if (!(ins = ins_new()) || !(seen = json_object())) goto fail;
+    if (!(ins->id = xasprintf("prompts:%s", path))) goto fail;
+
+    int line = 0;
+    for (size_t pos = 0; pos < len;) {
+        const char *start = text + pos;
+        const char *nl = memchr(start, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - start) : len - pos;
+        pos += n + (nl ? 1 : 0);
+        line++;
+        size_t k;
+        for (k = 0; k < n && strchr(" \t\r", start[k]); k++) {}
+        if (k == n) continue; /* blank lines are allowed */
+        json_error_t err;
+        json_t *obj = json_loadb(start, n, JSON_REJECT_DUPLICATES, &err);
+        if (!obj) {
+            rc = vsc_diag_set(diag, path, line, err.column > 0 ? err.column : 1,
+                              "bad JSON: %s", err.text);
+            goto fail;
+        }
+        rc = add_line(ins, obj, seen, path, line, diag);
+        json_decref(obj);
+        if (rc) goto fail;
+    }
+    if (ins->n_items == 0) {
+        rc = vsc_diag_set(diag, path, 0, 0, "no prompts in file");
+        goto fail;
+    }
+    *out = ins;
+    ins = NULL;
+    rc = 0;
+fail:
+    vsc_instrument_free(ins);
+    json_decref(seen);
+    free(text);
+    return rc;
+}
