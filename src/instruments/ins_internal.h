@@ -19,7 +19,6 @@ int ins_group_add_dim(struct vsc_group *g, const char *dim);
 int ins_group_add_item(struct vsc_group *g, const char *item_id);
 int ins_add_norm(struct vsc_instrument *ins, const char *crowd, const char *dimension,
                  double mean, double sd, double n);
-/* A plain "label, value" copy of `options` for instruments built from code. */
 
 /* Loaders by kind. `path` is already resolved; `name` is what diagnostics call the file. */
 int ins_load_prompts(struct vsc_instrument **out, const char *path, struct vsc_diag *diag);
@@ -37,5 +36,18 @@ int ins_load_psychobench(struct vsc_instrument **out, const char *path, const ch
 /* Built-in text (embedded declarative files); NULL when unknown. */
 const char *ins_builtin_bank_text(const char *name);
 const char *vs_builtin_text(const char *id);
+/* Id of the i-th built-in value system, NULL past the end. */
+const char *vs_builtin_id(size_t i);
+/* Parses a value system from memory (the value-systems.md format). */
+int vs_parse(struct vsc_value_system **out, const char *text, size_t len, const char *name,
+             struct vsc_diag *diag);
+
+/* Small checks shared by the YAML-based parsers. */
+/* Fails with a diag naming the first key of `obj` not in the NULL-terminated `allowed`. */
+int ins_check_keys(const struct yj_doc *doc, const json_t *obj, const char *const *allowed,
+                  const char *what, struct vsc_diag *diag);
+/* A string member, or NULL when absent; a present non-string fails with a diag. */
+int ins_get_string(const char **out, const struct yj_doc *doc, const json_t *obj, const char *key,
+                  int required, struct vsc_diag *diag);
 
 #endif
