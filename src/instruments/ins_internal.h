@@ -26,6 +26,9 @@ int ins_load_decl_file(struct vsc_instrument **out, const char *path, struct vsc
 /* Parses the declarative format from memory; `name` is used in diagnostics. */
 int ins_parse_decl(struct vsc_instrument **out, const char *text, size_t len, const char *name,
                    struct vsc_diag *diag);
+/* The same, resolving `system_file` against `base_dir` (NULL: the cwd). */
+int ins_parse_decl_in(struct vsc_instrument **out, const char *text, size_t len,
+                      const char *name, const char *base_dir, struct vsc_diag *diag);
 int ins_load_builtin(struct vsc_instrument **out, const char *name, struct vsc_diag *diag);
 int ins_load_pvqrr(struct vsc_instrument **out, const char *path, struct vsc_diag *diag);
 int ins_load_valuebench(struct vsc_instrument **out, const char *path, const char *questionnaire,
