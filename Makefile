@@ -1,5 +1,6 @@
 # valscope build. `make` builds build/valscope; `make test` installs missing Debian packages,
 # builds everything and runs the whole suite; `make demo` runs the simulated first run.
+.DEFAULT_GOAL := all
 BUILD ?= build
 CC ?= cc
 OPT ?= -O2 -g

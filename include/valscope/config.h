@@ -50,6 +50,8 @@ struct vsc_config {
     int max_attempts;         /* per request, default 5 */
     size_t max_body_bytes;    /* response cap, default 8 MiB */
     int concurrency;          /* global override (CLI --concurrency), 0 = per model */
+    int retry_base_ms;        /* first retry backoff, doubled per attempt; default 500 */
+    int retry_max_ms;         /* backoff cap; default 30000 */
     char *source_text;        /* the config file verbatim (kept with the run) */
 };
 

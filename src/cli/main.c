@@ -1,3 +1,74 @@
+/* The valscope command line. Uses only the public API. Exit status: 0 success, 1 some cells
+ * have no answer, 2 bad input (config, instrument, data files, usage), 3 store/system error. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
 #include "valscope/valscope.h"
-int main(void) { printf("valscope %s\n", VSC_VERSION); return 0; }
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "valscope %s: measure what large language models value\n\n"
+            "usage:\n"
+            "  valscope run CONFIG.yaml [--store PATH] [--concurrency N] [--dry-run]\n"
+            "  valscope export STORE [--format jsonl|csv] [--run NAME]\n"
+            "  valscope score STORE [--json] [--centring respondent|run] [--run NAME]\n"
+            "                 [--bootstrap N] [--seed N]\n"
+            "  valscope import STORE --instrument KIND:ARG --answers FILE.jsonl\n"
+            "  valscope version\n",
+            VSC_VERSION);
+}
+
+int cli_exit_code(int rc)
+{
+    switch (rc) {
+    case VSC_OK: return 0;
+    case VSC_ERR_INCOMPLETE: return 1;
+    case VSC_ERR_INPUT:
+    case VSC_ERR_NOTFOUND:
+    case VSC_ERR_UNSUPPORTED: return 2;
+    default: return 3;
+    }
+}
+
+void cli_print_diag(const char *cmd, int rc, const struct vsc_diag *d)
+{
+    char line[2048];
+    vsc_diag_format(line, sizeof(line), d);
+    fprintf(stderr, "valscope %s: %s\n", cmd, line[0] ? line : vsc_strerror(rc));
+}
+
+int cli_usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "valscope: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(run 'valscope help' for usage)\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "run")) return cli_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export")) return cli_export(argc - 1, argv + 1);
+    if (!strcmp(cmd, "score")) return cli_score(argc - 1, argv + 1);
+    if (!strcmp(cmd, "import")) return cli_import(argc - 1, argv + 1);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("valscope %s\n", VSC_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "valscope: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

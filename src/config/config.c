@@ -9,7 +9,8 @@
 
 static const char *const TOP_KEYS[] = {"store",       "run",        "models",       "judges",
                                        "instruments", "samples",    "params",       "conditions",
-                                       "max_attempts", "max_body_bytes", "concurrency", NULL};
+                                       "max_attempts", "max_body_bytes", "concurrency",
+                                       "retry_base_ms", "retry_max_ms", NULL};
 static const char *const MODEL_KEYS[] = {
     "name", "backend", "base_url", "base_urls", "model", "api_key_env", "api", "concurrency", "rpm",
     "tpm", "timeout_ms",
@@ -271,6 +272,8 @@ int vsc_config_parse(struct vsc_config **out, const char *text, size_t len, cons
     c->samples = 1;
     c->max_attempts = 5;
     c->max_body_bytes = 8u << 20;
+    c->retry_base_ms = 500;
+    c->retry_max_ms = 30000;
     int rc = yj_parse(&doc, text, len, c->path, diag);
     if (rc) goto fail;
     json_t *root = yj_root(doc);
@@ -286,6 +289,10 @@ int vsc_config_parse(struct vsc_config **out, const char *text, size_t len, cons
     if ((rc = get_int(&c->max_attempts, doc, root, "max_attempts", 1, 100, "config", diag)))
         goto fail;
     if ((rc = get_int(&c->concurrency, doc, root, "concurrency", 1, 100000, "config", diag)))
+        goto fail;
+    if ((rc = get_int(&c->retry_base_ms, doc, root, "retry_base_ms", 0, 3600000, "config", diag)))
+        goto fail;
+    if ((rc = get_int(&c->retry_max_ms, doc, root, "retry_max_ms", 0, 3600000, "config", diag)))
         goto fail;
     double cap = (double)c->max_body_bytes;
     if ((rc = get_number(&cap, doc, root, "max_body_bytes", 1024, 1e10, "config", diag))) goto fail;

@@ -1,0 +1,17 @@
+/* Subcommands of the valscope CLI. Each takes argv starting at the subcommand's name and
+ * returns the process exit status. */
+#ifndef VSC_CLI_H
+#define VSC_CLI_H
+
+#include "valscope/valscope.h"
+
+int cli_run(int argc, char **argv);
+int cli_export(int argc, char **argv);
+int cli_score(int argc, char **argv);
+int cli_import(int argc, char **argv);
+
+int cli_exit_code(int rc);
+void cli_print_diag(const char *cmd, int rc, const struct vsc_diag *d);
+int cli_usage_error(const char *fmt, const char *arg);
+
+#endif

@@ -1,0 +1,73 @@
+/* vsc_run: open the store, plan the config into it, dispatch what is still unanswered. */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/backend.h"
+#include "dispatch/dispatch.h"
+#include "plan/plan.h"
+#include "store/store_int.h"
+#include "util/util.h"
+#include "valscope/run.h"
+
+int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
+            const struct vsc_run_opts *opts, struct vsc_diag *diag)
+{
+    struct vsc_progress p = {0};
+    struct vsc_store *store = NULL;
+    char *base_dir = path_dirname(cfg->path);
+    int64_t run_id = 0, planned = 0;
+    int rc;
+    memset(diag, 0, sizeof(*diag));
+    if (!cfg->store) {
+        rc = vsc_diag_set(diag, cfg->path, 0, 0, "no store: set 'store:' or pass --store");
+        goto done;
+    }
+    for (size_t i = 0; i < cfg->n_models; i++)
+        if (!backend_find(cfg->models[i].backend)) {
+            rc = vsc_diag_set(diag, cfg->path, cfg->models[i].line, 0,
+                              "unknown backend '%s' (allowed: %s)", cfg->models[i].backend,
+                              backend_names());
+            goto done;
+        }
+    /* bad instruments stop the run before the store is created or touched */
+    if ((rc = plan_check(cfg, base_dir, diag))) goto done;
+    if ((rc = vsc_store_open(&store, cfg->store))) {
+        vsc_diag_set(diag, cfg->store, 0, 0, "%s", vsc_store_errmsg(store));
+        goto done;
+    }
+    if ((rc = vsc_store_run_begin(store, &run_id, cfg->run_name, cfg->source_text))) {
+        vsc_diag_set(diag, cfg->store, 0, 0, "%s", vsc_store_errmsg(store));
+        goto done;
+    }
+    rc = plan_build(store, run_id, cfg, base_dir, &planned, diag);
+    if (rc) {
+        if (rc == VSC_ERR_STORE) vsc_diag_set(diag, cfg->store, 0, 0, "%s", vsc_store_errmsg(store));
+        goto done;
+    }
+    if ((rc = store_count(store, run_id, NULL, &p.total, &p.cached))) goto done;
+    p.done = p.cached;
+    if (opts && opts->dry_run) {
+        p.finished = 1;
+        goto done;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    struct dispatch_opts dopts = {.cfg = cfg,
+                                  .base_dir = base_dir,
+                                  .run_id = run_id,
+                                  .retry_base_ms = cfg->retry_base_ms,
+                                  .retry_max_ms = cfg->retry_max_ms,
+                                  .progress = opts ? opts->progress : NULL,
+                                  .payload = opts ? opts->payload : NULL};
+    rc = dispatch_run(store, &dopts, &p, diag);
+    if (!rc) {
+        int64_t cells, ok;
+        if ((rc = store_count(store, run_id, NULL, &cells, &ok))) goto done;
+        if (ok < cells) rc = VSC_ERR_INCOMPLETE;
+    }
+done:
+    if (out) *out = p;
+    vsc_store_free(store);
+    free(base_dir);
+    return rc;
+}

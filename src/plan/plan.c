@@ -1,0 +1,347 @@
+/* The planner. Cells are generated model by model, condition by condition, item by item and
+ * sample by sample, and inserted in batches, so a plan of millions of cells never sits in
+ * memory. Request bodies are JSON with sorted keys, so equal requests hash equally. */
+#include "plan/plan.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+#include "valscope/instrument.h"
+
+#define BATCH 20000
+
+char *plan_model_identity(const struct vsc_model_cfg *m)
+{
+    /* HTTP models are who they say they are (label, served name, API); local backends are
+     * defined by their options (a sim profile, a replay file, a GGUF path). */
+    if (!strcmp(m->backend, "openai"))
+        return xasprintf("openai|%s|%s|%s", m->name, m->model ? m->model : "", m->api);
+    return xasprintf("%s|%s|%s", m->backend, m->name, m->options_json ? m->options_json : "");
+}
+
+void plan_cache_key(char out[65], const char *identity, const char *body, int sample)
+{
+    struct sha256_ctx c;
+    char s[32];
+    sha256_init(&c);
+    sha256_update(&c, identity, strlen(identity) + 1);
+    sha256_update(&c, body, strlen(body) + 1);
+    snprintf(s, sizeof(s), "%d", sample);
+    sha256_update(&c, s, strlen(s));
+    sha256_final_hex(&c, out);
+}
+
+/* A condition: an id and the persona/system text it adds (NULL for the baseline). */
+struct condition {
+    char *id;
+    char *persona;
+};
+
+static int parse_conditions(struct condition **out, size_t *out_n, const struct vsc_config *cfg,
+                            struct vsc_diag *diag)
+{
+    json_t *c = json_loads(cfg->conditions_json, 0, NULL);
+    json_t *baseline = json_object_get(c, "baseline");
+    json_t *prompts = json_object_get(c, "system_prompts");
+    size_t n = 0, cap = 1 + json_object_size(prompts);
+    struct condition *conds = calloc(cap, sizeof(*conds));
+    if (!conds) {
+        json_decref(c);
+        return VSC_ERR_NOMEM;
+    }
+    if (!baseline || json_is_true(baseline)) conds[n++].id = strdup("baseline");
+    const char *k;
+    json_t *v;
+    json_object_foreach(prompts, k, v)
+    {
+        if (!json_is_string(v)) {
+            json_decref(c);
+            for (size_t i = 0; i < n; i++) free(conds[i].id), free(conds[i].persona);
+            free(conds);
+            return vsc_diag_set(diag, cfg->path, 0, 0,
+                                "conditions.system_prompts.%s must be text", k);
+        }
+        conds[n].id = strdup(k);
+        conds[n++].persona = strdup(json_string_value(v));
+    }
+    json_decref(c);
+    if (n == 0) {
+        free(conds);
+        return vsc_diag_set(diag, cfg->path, 0, 0,
+                            "conditions: no condition left (baseline: false and no "
+                            "system_prompts)");
+    }
+    *out = conds;
+    *out_n = n;
+    return 0;
+}
+
+static json_t *int_array(const size_t *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_integer((json_int_t)v[i]));
+    return a;
+}
+
+/* What the planner needs of one instrument entry. */
+struct plan_ins {
+    struct vsc_instrument *ins;
+    const char *label;
+    enum vsc_answer_mode mode;
+    enum vsc_option_order order;
+    int repeats;
+    const char *system_prompt;
+    json_t *opts;
+};
+
+static int cell_meta(char **out, const struct plan_ins *pi, size_t item, const size_t *order,
+                     const char *respondent, int repeat)
+{
+    const struct vsc_instrument *ins = pi->ins;
+    const struct vsc_item *it = &ins->items[item];
+    json_t *m = json_object();
+    json_object_set_new(m, "respondent", json_string(respondent));
+    json_object_set_new(m, "repeat", json_integer(repeat));
+    if (it->dimension) {
+        json_object_set_new(m, "dim", json_string(it->dimension));
+        json_object_set_new(m, "key", json_integer(it->key));
+    }
+    if (ins->n_options) {
+        json_t *values = json_array(), *labels = json_array(), *tokens = json_array();
+        for (size_t i = 0; i < ins->n_options; i++) {
+            json_array_append_new(values, json_real(ins->options[i].value));
+            json_array_append_new(labels, json_string(ins->options[i].label));
+            char tok[8];
+            snprintf(tok, sizeof(tok), "%c", (char)('A' + (i % 26)));
+            json_array_append_new(tokens, json_string(tok));
+        }
+        json_object_set_new(m, "order", int_array(order, ins->n_options));
+        json_object_set_new(m, "values", values);
+        json_object_set_new(m, "labels", labels);
+        json_object_set_new(m, "tokens", tokens);
+        json_object_set_new(m, "mode",
+                            json_string(pi->mode == VSC_ANSWER_LOGPROBS ? "logprobs" : "text"));
+        if (pi->mode == VSC_ANSWER_LOGPROBS) json_object_set_new(m, "logprobs", json_true());
+    }
+    *out = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(m);
+    return *out ? 0 : VSC_ERR_NOMEM;
+}
+
+static int make_body(char **out, const struct vsc_model_cfg *m, const struct plan_ins *pi,
+                     json_t *params, const char *messages, int sample)
+{
+    json_t *b = json_deep_copy(params);
+    json_t *msgs = json_loads(messages, 0, NULL);
+    if (!b || !msgs) {
+        json_decref(b);
+        json_decref(msgs);
+        return VSC_ERR_NOMEM;
+    }
+    json_object_set_new(b, "model", json_string(m->model ? m->model : m->name));
+    json_object_set_new(b, "messages", msgs);
+    json_t *seed = json_object_get(b, "seed");
+    /* each sample is its own draw: with a fixed seed, sample k uses seed + k */
+    if (json_is_integer(seed))
+        json_object_set_new(b, "seed", json_integer(json_integer_value(seed) + sample));
+    if (pi->mode == VSC_ANSWER_LOGPROBS && pi->ins->n_options) {
+        size_t top = pi->ins->n_options < 5 ? 5 : pi->ins->n_options;
+        json_object_set_new(b, "logprobs", json_true());
+        json_object_set_new(b, "top_logprobs", json_integer((json_int_t)(top > 20 ? 20 : top)));
+        json_object_set_new(b, "max_tokens", json_integer(1));
+    }
+    *out = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(b);
+    return *out ? 0 : VSC_ERR_NOMEM;
+}
+
+static void shown_order(size_t *order, size_t n, enum vsc_option_order how, int sample)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (how) {
+        case VSC_ORDER_REVERSED: order[i] = n - 1 - i; break;
+        case VSC_ORDER_ROTATED: order[i] = (i + (size_t)sample) % n; break;
+        default: order[i] = i;
+        }
+    }
+}
+
+static int load_entry(struct plan_ins *pi, const struct vsc_instrument_cfg *ic,
+                      const char *base_dir, const char *cfg_path, struct vsc_diag *diag)
+{
+    memset(pi, 0, sizeof(*pi));
+    int rc = vsc_instrument_load(&pi->ins, ic->kind, ic->arg, base_dir, diag);
+    if (rc) {
+        if (diag && !diag->file[0]) { /* say which config entry it was */
+            snprintf(diag->file, sizeof(diag->file), "%s", cfg_path);
+            diag->line = ic->line;
+        }
+        return rc;
+    }
+    pi->opts = json_loads(ic->options_json, 0, NULL);
+    pi->label = json_string_value(json_object_get(pi->opts, "name"));
+    pi->mode = pi->ins->answer_mode;
+    const char *mode = json_string_value(json_object_get(pi->opts, "answer_mode"));
+    if (mode && !strcmp(mode, "logprobs")) pi->mode = VSC_ANSWER_LOGPROBS;
+    else if (mode && !strcmp(mode, "text")) pi->mode = VSC_ANSWER_TEXT;
+    else if (mode)
+        return vsc_diag_set(diag, cfg_path, ic->line, 0,
+                            "instrument %s: answer_mode '%s' (allowed: text, logprobs)", ic->kind,
+                            mode);
+    const char *order = json_string_value(json_object_get(pi->opts, "option_order"));
+    if (!order || !strcmp(order, "asis")) pi->order = VSC_ORDER_ASIS;
+    else if (!strcmp(order, "reversed")) pi->order = VSC_ORDER_REVERSED;
+    else if (!strcmp(order, "rotated")) pi->order = VSC_ORDER_ROTATED;
+    else
+        return vsc_diag_set(diag, cfg_path, ic->line, 0,
+                            "instrument %s: option_order '%s' (allowed: asis, reversed, rotated)",
+                            ic->kind, order);
+    json_t *rep = json_object_get(pi->opts, "repeats");
+    pi->repeats = rep ? (int)json_integer_value(rep) : 1;
+    if (pi->repeats < 1 || pi->repeats > 100000)
+        return vsc_diag_set(diag, cfg_path, ic->line, 0,
+                            "instrument %s: repeats must be a whole number from 1 to 100000",
+                            ic->kind);
+    pi->system_prompt = json_string_value(json_object_get(pi->opts, "system_prompt"));
+    if (!pi->system_prompt)
+        pi->system_prompt = json_string_value(json_object_get(pi->opts, "persona"));
+    return 0;
+}
+
+static void free_entry(struct plan_ins *pi)
+{
+    vsc_instrument_free(pi->ins);
+    json_decref(pi->opts);
+}
+
+/* The label cells carry for an instrument: its `name`, else "kind:arg" as configured. */
+static char *entry_label(const struct plan_ins *pi, const struct vsc_instrument_cfg *ic)
+{
+    return pi->label ? strdup(pi->label) : xasprintf("%s:%s", ic->kind, ic->arg);
+}
+
+int plan_check(const struct vsc_config *cfg, const char *base_dir, struct vsc_diag *diag)
+{
+    int rc = 0;
+    for (size_t i = 0; i < cfg->n_instruments && !rc; i++) {
+        struct plan_ins pi;
+        rc = load_entry(&pi, &cfg->instruments[i], base_dir, cfg->path, diag);
+        free_entry(&pi);
+    }
+    return rc;
+}
+
+int plan_build(struct vsc_store *s, int64_t run_id, const struct vsc_config *cfg,
+               const char *base_dir, int64_t *out_cells, struct vsc_diag *diag)
+{
+    struct condition *conds = NULL;
+    size_t n_conds = 0;
+    int64_t n_cells = 0, in_batch = 0;
+    int rc = parse_conditions(&conds, &n_conds, cfg, diag);
+    if (rc) return rc;
+    json_t *params = json_loads(cfg->params_json, 0, NULL);
+    size_t *order = NULL;
+    int in_tx = 0;
+    struct plan_ins *entries = calloc(cfg->n_instruments, sizeof(*entries));
+    char **labels = calloc(cfg->n_instruments, sizeof(*labels));
+    if (!params || !entries || !labels) {
+        rc = VSC_ERR_NOMEM;
+        goto done;
+    }
+    /* load every instrument first: a bad one stops the run before anything is written */
+    for (size_t i = 0; i < cfg->n_instruments; i++) {
+        if ((rc = load_entry(&entries[i], &cfg->instruments[i], base_dir, cfg->path, diag)))
+            goto done;
+        labels[i] = entry_label(&entries[i], &cfg->instruments[i]);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(labels[i], labels[j])) {
+                rc = vsc_diag_set(diag, cfg->path, cfg->instruments[i].line, 0,
+                                  "instrument '%s' is listed twice (give one a 'name')",
+                                  labels[i]);
+                goto done;
+            }
+    }
+    if ((rc = vsc_store_begin(s))) goto done;
+    in_tx = 1;
+    for (size_t i = 0; i < cfg->n_instruments; i++) {
+        const struct vsc_instrument_cfg *ic = &cfg->instruments[i];
+        if ((rc = vsc_store_run_add_instrument(s, run_id, labels[i], ic->kind, ic->arg, base_dir,
+                                               ic->options_json)))
+            goto done;
+    }
+    for (size_t mi = 0; mi < cfg->n_models; mi++) {
+        const struct vsc_model_cfg *m = &cfg->models[mi];
+        char *identity = plan_model_identity(m);
+        for (size_t ii = 0; ii < cfg->n_instruments && !rc; ii++) {
+            const struct plan_ins *pi = &entries[ii];
+            const struct vsc_instrument *ins = pi->ins;
+            size_t *grown = realloc(order, (ins->n_options + 1) * sizeof(size_t));
+            if (!grown) {
+                rc = VSC_ERR_NOMEM;
+                break;
+            }
+            order = grown;
+            int n_samples = cfg->samples * pi->repeats;
+            for (size_t ci = 0; ci < n_conds && !rc; ci++) {
+                const char *persona = conds[ci].persona ? conds[ci].persona : pi->system_prompt;
+                for (size_t it = 0; it < ins->n_items && !rc; it++) {
+                    for (int sample = 0; sample < n_samples && !rc; sample++) {
+                        shown_order(order, ins->n_options, pi->order, sample);
+                        char *msgs = NULL, *body = NULL, *meta = NULL, *resp = NULL;
+                        char key[65];
+                        resp = xasprintf("%s|%s|%d", m->name, conds[ci].id, sample);
+                        rc = vsc_instrument_render(&msgs, ins, it, order, persona);
+                        if (rc == VSC_ERR_INPUT)
+                            vsc_diag_set(diag, cfg->path, cfg->instruments[ii].line, 0,
+                                         "instrument %s: item %s cannot be rendered", labels[ii],
+                                         ins->items[it].id);
+                        if (!rc) rc = make_body(&body, m, pi, params, msgs, sample);
+                        if (!rc) rc = cell_meta(&meta, pi, it, order, resp, sample);
+                        if (!rc) {
+                            plan_cache_key(key, identity, body, sample);
+                            struct vsc_cell cell = {.model = m->name,
+                                                    .instrument = labels[ii],
+                                                    .item = ins->items[it].id,
+                                                    .condition = conds[ci].id,
+                                                    .sample = sample,
+                                                    .key = key,
+                                                    .meta_json = meta,
+                                                    .body = body};
+                            rc = vsc_store_add_cell(s, run_id, &cell);
+                        }
+                        free(msgs);
+                        free(body);
+                        free(meta);
+                        free(resp);
+                        n_cells++;
+                        if (!rc && ++in_batch >= BATCH) {
+                            in_batch = 0;
+                            rc = vsc_store_commit(s);
+                            if (!rc) rc = vsc_store_begin(s);
+                        }
+                    }
+                }
+            }
+        }
+        free(identity);
+        if (rc) break;
+    }
+    if (!rc) {
+        rc = vsc_store_commit(s);
+        in_tx = 0;
+    }
+done:
+    if (rc && in_tx) vsc_store_rollback(s);
+    for (size_t i = 0; entries && i < cfg->n_instruments; i++) free_entry(&entries[i]);
+    for (size_t i = 0; labels && i < cfg->n_instruments; i++) free(labels[i]);
+    free(entries);
+    free(labels);
+    for (size_t i = 0; i < n_conds; i++) free(conds[i].id), free(conds[i].persona);
+    free(conds);
+    free(order);
+    json_decref(params);
+    *out_cells = n_cells;
+    return rc;
+}
