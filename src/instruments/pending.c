@@ -5,11 +5,6 @@
     (vsc_diag_set(diag, NULL, 0, 0, "instrument kind %s is not implemented yet", what),         \
      VSC_ERR_UNSUPPORTED)
 
-int ins_load_builtin(struct vsc_instrument **out, const char *name, struct vsc_diag *diag)
-{
-    *out = NULL;
-    return PENDING("builtin");
-}
 int ins_load_pvqrr(struct vsc_instrument **out, const char *path, struct vsc_diag *diag)
 {
     *out = NULL;
