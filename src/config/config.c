@@ -129,6 +129,9 @@ static int parse_model(struct vsc_model_cfg *m, const struct yj_doc *doc, json_t
     if (!json_is_object(obj)) return yj_error(diag, doc, obj, "%s must be a mapping", what);
     if ((rc = check_keys(doc, obj, MODEL_KEYS, what, diag))) return rc;
     if ((rc = get_string(&m->name, doc, obj, "name", 1, what, diag))) return rc;
+    char named[300];
+    snprintf(named, sizeof(named), "%s '%s'", what, m->name);
+    what = named;
     if ((rc = get_string(&m->backend, doc, obj, "backend", 1, what, diag))) return rc;
     if (!in_list(m->backend, BACKENDS)) {
         char *all = join_list(BACKENDS);
@@ -334,12 +337,11 @@ int vsc_config_parse(struct vsc_config **out, const char *text, size_t len, cons
         int found = !judge;
         for (size_t j = 0; judge && j < c->n_judges; j++)
             if (!strcmp(c->judges[j].name, judge)) found = 1;
-        json_decref(o);
-        if (!found) {
+        if (!found)
             rc = yj_error(diag, doc, json_object_get(json_array_get(ins, i), "judge"),
                           "instrument names judge '%s', which is not in 'judges'", judge);
-            goto fail;
-        }
+        json_decref(o);
+        if (rc) goto fail;
     }
 
     json_t *params = json_object_get(root, "params");

@@ -1,0 +1,122 @@
+/* Config parsing: a good file read field by field, and every tests/data/config/bad_*.yaml
+ * rejected at the line:col (and with the message) its first line "# expect: L:C text" says. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "valscope/config.h"
+
+#define DIR_CFG "tests/data/config"
+
+static void good_config(void **state)
+{
+    struct vsc_config *c = NULL;
+    struct vsc_diag d = {0};
+    int rc = vsc_config_load(&c, DIR_CFG "/good.yaml", &d);
+    if (rc) fprintf(stderr, "%s:%d:%d %s\n", d.file, d.line, d.col, d.msg);
+    assert_int_equal(rc, 0);
+    assert_string_equal(c->store, "results.db");
+    assert_string_equal(c->run_name, "good");
+    assert_int_equal(c->n_models, 2);
+    assert_string_equal(c->models[0].name, "m1");
+    assert_string_equal(c->models[0].backend, "openai");
+    assert_int_equal(c->models[0].n_base_urls, 1);
+    assert_string_equal(c->models[0].base_urls[0], "http://127.0.0.1:8000/v1");
+    assert_string_equal(c->models[0].model, "served-model-name");
+    assert_string_equal(c->models[0].api_key_env, "OPENAI_API_KEY");
+    assert_int_equal(c->models[0].concurrency, 64);
+    assert_int_equal(c->models[1].n_base_urls, 2);
+    assert_string_equal(c->models[1].base_urls[1], "http://127.0.0.1:8002/v1");
+    assert_true(c->models[1].rpm > 599.9 && c->models[1].rpm < 600.1);
+    assert_int_equal(c->models[1].concurrency, 16); /* default */
+    assert_int_equal(c->n_instruments, 2);
+    assert_string_equal(c->instruments[0].kind, "prompts");
+    assert_string_equal(c->instruments[0].arg, "prompts.jsonl");
+    assert_string_equal(c->instruments[1].kind, "builtin");
+    assert_non_null(strstr(c->instruments[1].options_json, "\"option_order\":\"reversed\""));
+    assert_int_equal(c->samples, 3);
+    assert_string_equal(c->params_json, "{\"max_tokens\":16,\"seed\":1,\"temperature\":0}");
+    assert_int_equal(c->max_attempts, 5);
+    vsc_config_free(c);
+}
+
+static void env_defaults(void **state)
+{
+    const char *text = "models: [{name: m, backend: openai, model: x}]\n"
+                       "instruments: [builtin: schwartz]\n";
+    struct vsc_config *c = NULL;
+    struct vsc_diag d = {0};
+    assert_int_equal(vsc_config_parse(&c, text, strlen(text), "env.yaml", &d), 0);
+    setenv("OPENAI_BASE_URL", "http://127.0.0.1:9999/v1", 1);
+    vsc_config_apply_env(c);
+    assert_int_equal(c->models[0].n_base_urls, 1);
+    assert_string_equal(c->models[0].base_urls[0], "http://127.0.0.1:9999/v1");
+    assert_string_equal(c->models[0].api_key_env, "OPENAI_API_KEY");
+    unsetenv("OPENAI_BASE_URL");
+    vsc_config_free(c);
+}
+
+static void instrument_string_form(void **state)
+{
+    const char *text = "models: [{name: m, backend: sim}]\n"
+                       "instruments: [\"valuebench:vo.csv#PVQ40\"]\n";
+    struct vsc_config *c = NULL;
+    struct vsc_diag d = {0};
+    assert_int_equal(vsc_config_parse(&c, text, strlen(text), "s.yaml", &d), 0);
+    assert_string_equal(c->instruments[0].kind, "valuebench");
+    assert_string_equal(c->instruments[0].arg, "vo.csv#PVQ40");
+    vsc_config_free(c);
+}
+
+static void bad_configs(void **state)
+{
+    DIR *dir = opendir(DIR_CFG);
+    assert_non_null(dir);
+    struct dirent *e;
+    int n = 0, bad = 0;
+    while ((e = readdir(dir))) {
+        if (strncmp(e->d_name, "bad_", 4)) continue;
+        char path[512], first[512];
+        snprintf(path, sizeof(path), DIR_CFG "/%s", e->d_name);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        assert_non_null(fgets(first, sizeof(first), f));
+        fclose(f);
+        first[strcspn(first, "\n")] = 0;
+        int line, col, off = 0;
+        assert_int_equal(sscanf(first, "# expect: %d:%d %n", &line, &col, &off), 2);
+        const char *want = first + off;
+        struct vsc_config *c = NULL;
+        struct vsc_diag d = {0};
+        int rc = vsc_config_load(&c, path, &d);
+        if (rc != VSC_ERR_INPUT || d.line != line || d.col != col || !strstr(d.msg, want))
+        {
+            print_error("%s: got rc=%d at %d:%d '%s', want %d:%d '%s'\n", e->d_name, rc, d.line,
+                        d.col, d.msg, line, col, want);
+            bad++;
+        }
+        assert_string_equal(d.file, path);
+        assert_null(c);
+        n++;
+    }
+    closedir(dir);
+    assert_int_equal(bad, 0);
+    assert_true(n >= 10);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(good_config),
+        cmocka_unit_test(env_defaults),
+        cmocka_unit_test(instrument_string_form),
+        cmocka_unit_test(bad_configs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
