@@ -651,10 +651,14 @@ static int parse_request(const struct lstate *st, const struct backend_request *
         meta = json_loads(req->meta_json, 0, NULL);
         const char *mode = json_string_value(json_object_get(meta, "mode"));
         if (mode && strcmp(mode, "logprobs") == 0) {
-            if (parse_strings(json_object_get(meta, "options"), &p->options, &p->n_options) ||
-                p->n_options == 0) {
+            /* "options": the strings as answered; the planner's "tokens" (A, B, ...) are the
+             * same thing for lettered options. */
+            json_t *opts = json_object_get(meta, "options");
+            if (!opts) opts = json_object_get(meta, "tokens");
+            if (parse_strings(opts, &p->options, &p->n_options) || p->n_options == 0) {
                 fail_detail(detail, len, rc,
-                            "logprobs mode needs meta \"options\": a list of option strings");
+                            "logprobs mode needs meta \"options\" (or \"tokens\"): a list of "
+                            "option strings");
                 goto fail;
             }
         }

@@ -233,6 +233,42 @@ static void test_option_distribution(void **state)
     }
 }
 
+/* The planner's cell meta names the answer letters "tokens" (and holds labels and values). */
+static void test_planner_meta(void **state)
+{
+    NEED_MODEL();
+    struct backend_reply r;
+    ask(ITEM_BODY,
+        "{\"dim\":\"care\",\"key\":1,\"labels\":[\"no\",\"maybe\",\"yes\"],\"logprobs\":true,"
+        "\"mode\":\"logprobs\",\"order\":[0,1,2],\"tokens\":[\"A\",\"B\",\"C\"],"
+        "\"values\":[1,2,3]}",
+        &r);
+    assert_int_equal(r.error, VSC_E_NONE);
+    assert_true(strcmp(r.text, "A") == 0 || strcmp(r.text, "B") == 0 || strcmp(r.text, "C") == 0);
+    json_t *lp = json_loads(r.logprobs_json, 0, NULL);
+    json_t *top = json_object_get(json_array_get(lp, 0), "top_logprobs");
+    assert_int_equal(json_array_size(top), 3);
+    double sum = 0;
+    for (size_t i = 0; i < 3; i++)
+        sum += exp(json_number_value(json_object_get(json_array_get(top, i), "logprob")));
+    assert_near(sum, 1.0, 1e-9);
+    json_decref(lp);
+    reply_clear(&r);
+}
+
+/* Without the libraries: open() says so and how to fix it. */
+#ifndef VSC_HAVE_LLAMA
+static void test_not_built(void **state)
+{
+    struct vsc_diag d;
+    void *st = (void *)1;
+    assert_int_equal(open_model(&st, "{\"model_path\":\"x.gguf\"}", &d), VSC_ERR_UNSUPPORTED);
+    assert_null(st);
+    assert_contains(d.msg, "not available in this build");
+    assert_contains(d.msg, "scripts/fetch-llama.sh");
+}
+#endif
+
 /* The cached path against from-scratch evaluation, for single-token options, options sharing
  * their first tokens, and an option whose tokens are a prefix of another's ("1" / "10"). */
 static void test_cached_equals_scratch(void **state)
@@ -427,12 +463,16 @@ int main(void)
         cmocka_unit_test(test_same_seed_same_text),
         cmocka_unit_test(test_batch_matches_single),
         cmocka_unit_test(test_option_distribution),
+        cmocka_unit_test(test_planner_meta),
         cmocka_unit_test(test_cached_equals_scratch),
         cmocka_unit_test(test_scoring_matches_generation_logprobs),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_named_template),
         cmocka_unit_test(test_context_too_small),
+#ifndef VSC_HAVE_LLAMA
+        cmocka_unit_test(test_not_built),
+#endif
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
