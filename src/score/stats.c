@@ -169,6 +169,18 @@ fail:
     return alpha;
 }
 
+double st_alpha_from_cov(const double *cov, size_t k)
+{
+    if (k < 2) return NAN;
+    double tr = 0, all = 0;
+    for (size_t i = 0; i < k; i++) {
+        tr += cov[i * k + i];
+        for (size_t j = 0; j < k; j++) all += cov[i * k + j];
+    }
+    if (!(all > 0)) return NAN;
+    return (double)k / (double)(k - 1) * (1.0 - tr / all);
+}
+
 /* Eigen-decomposition of a symmetric k x k matrix by cyclic Jacobi rotations. `a` is
  * destroyed (its diagonal ends up holding the eigenvalues); `v` gets the eigenvectors as
  * columns. Item counts per scale are small, so O(k^3) per sweep is cheap and Jacobi is

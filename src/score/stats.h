@@ -40,6 +40,9 @@ double st_quantile_sorted(const double *sorted, size_t n, double p);
  * respondents remain, or the total score has no variance. Allocates n flags. */
 double st_cronbach_alpha(const double *x, size_t k, size_t n);
 
+/* Cronbach's alpha from a k x k item covariance matrix: k/(k-1) (1 - trace / sum). */
+double st_alpha_from_cov(const double *cov, size_t k);
+
 /* McDonald's omega total from a one-factor model of the same complete-case k x n matrix:
  * the item correlation matrix is factored by iterated principal axis (communalities start at
  * the squared multiple correlations and are refined until they change by < 1e-9; at that

@@ -1,0 +1,377 @@
+/* Scoring a store: instruments reloaded per run, answers read cell by cell into one
+ * accumulator per model x run x condition x instrument (score_core.c does the numbers). */
+#include <ctype.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "score/score_int.h"
+#include "score/stats.h"
+#include "util/util.h"
+#include "valscope/instrument.h"
+#include "valscope/score.h"
+
+/* ---- logprobs --------------------------------------------------------------------------- */
+
+/* Shown position of an option token ("A" -> 0, " B" -> 1, "3" -> 2), or -1. */
+static long token_position(const char *tok, size_t n_options)
+{
+    while (*tok && isspace((unsigned char)*tok)) tok++;
+    size_t len = strlen(tok);
+    while (len && isspace((unsigned char)tok[len - 1])) len--;
+    if (len == 1 && tok[0] >= 'A' && tok[0] <= 'Z')
+        return (size_t)(tok[0] - 'A') < n_options ? tok[0] - 'A' : -1;
+    if (len == 0 || len > 3) return -1;
+    long v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!isdigit((unsigned char)tok[i])) return -1;
+        v = v * 10 + (tok[i] - '0');
+    }
+    return v >= 1 && (size_t)v <= n_options ? v - 1 : -1;
+}
+
+int sc_logprobs_value(double *out_value, double *out_entropy, const char *logprobs_json,
+                      const struct vsc_instrument *ins, const size_t *order)
+{
+    *out_value = *out_entropy = NAN;
+    size_t n = ins->n_options;
+    if (!logprobs_json || n == 0) return VSC_ERR_INPUT;
+    json_t *root = json_loads(logprobs_json, 0, NULL);
+    double *p = calloc(n, sizeof *p);
+    int rc = VSC_ERR_INPUT;
+    if (!p) {
+        rc = VSC_ERR_NOMEM;
+        goto fail;
+    }
+    json_t *arr = root;
+    if (json_is_object(arr)) arr = json_object_get(arr, "content"); /* {"content": [...]} */
+    json_t *first = json_array_get(arr, 0);
+    if (!json_is_object(first)) goto fail;
+    json_t *top = json_object_get(first, "top_logprobs");
+    /* the alternatives of the first generated token; without them only the chosen token */
+    size_t n_alt = json_is_array(top) ? json_array_size(top) : 0;
+    for (size_t i = 0; i < (n_alt ? n_alt : 1); i++) {
+        json_t *e = n_alt ? json_array_get(top, i) : first;
+        const char *tok = json_string_value(json_object_get(e, "token"));
+        json_t *lp = json_object_get(e, "logprob");
+        if (!tok || !json_is_number(lp)) continue;
+        long pos = token_position(tok, n);
+        double lv = json_number_value(lp);
+        if (pos < 0 || !(lv <= 0)) continue;
+        p[pos] += exp(lv); /* " A" and "A" are different tokens for the same option */
+    }
+    double total = 0, ev = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t opt = order ? order[i] : i;
+        total += p[i];
+        ev += p[i] * ins->options[opt].value;
+    }
+    if (!(total > 0)) goto fail;
+    *out_value = ev / total;
+    *out_entropy = st_entropy_bits(p, n);
+    rc = 0;
+fail:
+    free(p);
+    json_decref(root);
+    return rc;
+}
+
+/* ---- reading the store ------------------------------------------------------------------ */
+
+struct ins_entry {
+    char *run, *id, *kind, *arg, *base_dir;
+    struct vsc_instrument *ins;
+};
+
+struct acc_entry {
+    char *instrument, *condition;
+    struct vsc_instrument *ins; /* borrowed from ins_entry */
+    struct sc_acc *acc;
+};
+
+struct ctx {
+    const struct vsc_score_opts *opts;
+    vsc_score_cb cb;
+    void *payload;
+    struct vsc_diag *diag;
+    struct ins_entry *ins;
+    size_t n_ins;
+    char *run, *model; /* the (run, model) being accumulated */
+    struct acc_entry *accs;
+    size_t n_accs;
+    char **done; /* "run\x1fmodel" already emitted */
+    size_t n_done;
+    size_t *order;
+    size_t order_cap;
+    int rc;
+};
+
+static int collect_instrument(const struct vsc_run_instrument *ri, void *payload)
+{
+    struct ctx *c = payload;
+    struct ins_entry *e = realloc(c->ins, (c->n_ins + 1) * sizeof *e);
+    if (!e) return VSC_ERR_NOMEM;
+    c->ins = e;
+    e += c->n_ins++;
+    *e = (struct ins_entry){.run = xstrdup(ri->run), .id = xstrdup(ri->instrument),
+                            .kind = xstrdup(ri->kind), .arg = xstrdup(ri->arg),
+                            .base_dir = xstrdup(ri->base_dir)};
+    if (!e->run || !e->id || !e->kind) return VSC_ERR_NOMEM;
+    return 0;
+}
+
+static int find_instrument(struct ctx *c, const struct vsc_answer_row *row,
+                           struct vsc_instrument **out)
+{
+    for (size_t i = 0; i < c->n_ins; i++) {
+        struct ins_entry *e = &c->ins[i];
+        if (strcmp(e->run, row->run) || strcmp(e->id, row->instrument ? row->instrument : ""))
+            continue;
+        if (!e->ins) {
+            int rc = vsc_instrument_load(&e->ins, e->kind, e->arg, e->base_dir, c->diag);
+            if (rc) return rc;
+        }
+        *out = e->ins;
+        return 0;
+    }
+    return vsc_diag_set(c->diag, NULL, 0, 0,
+                        "cell %lld: instrument '%s' is not registered with run '%s'",
+                        (long long)row->cell_id, row->instrument ? row->instrument : "",
+                        row->run);
+}
+
+static int flush(struct ctx *c)
+{
+    int rc = 0;
+    for (size_t i = 0; i < c->n_accs; i++) {
+        struct acc_entry *e = &c->accs[i];
+        struct sc_labels l = {.model = c->model, .run = c->run, .condition = e->condition,
+                              .instrument = e->instrument};
+        if (!rc) rc = sc_acc_finish(e->acc, &l, c->opts, c->cb, c->payload);
+        sc_acc_free(e->acc);
+        free(e->instrument);
+        free(e->condition);
+    }
+    c->n_accs = 0;
+    if (c->run) {
+        char **d = realloc(c->done, (c->n_done + 1) * sizeof *d);
+        if (!d) return VSC_ERR_NOMEM;
+        c->done = d;
+        if (!(d[c->n_done++] = xasprintf("%s\x1f%s", c->run, c->model))) return VSC_ERR_NOMEM;
+    }
+    free(c->run);
+    free(c->model);
+    c->run = c->model = NULL;
+    return rc;
+}
+
+static struct acc_entry *find_acc(struct ctx *c, const char *instrument, const char *condition,
+                                  struct vsc_instrument *ins)
+{
+    for (size_t i = 0; i < c->n_accs; i++)
+        if (!strcmp(c->accs[i].instrument, instrument) && !strcmp(c->accs[i].condition, condition))
+            return &c->accs[i];
+    struct acc_entry *e = realloc(c->accs, (c->n_accs + 1) * sizeof *e);
+    if (!e) return NULL;
+    c->accs = e;
+    e += c->n_accs;
+    *e = (struct acc_entry){.instrument = xstrdup(instrument), .condition = xstrdup(condition),
+                            .ins = ins};
+    if (!e->instrument || !e->condition || sc_acc_new(&e->acc, ins)) {
+        free(e->instrument);
+        free(e->condition);
+        return NULL;
+    }
+    c->n_accs++;
+    return e;
+}
+
+/* What a cell's metadata says about who answered and what was shown. */
+struct cell_meta {
+    char *respondent;
+    int repeat;
+    int logprobs;
+    int has_order;
+};
+
+static int read_meta(struct ctx *c, const struct vsc_answer_row *row,
+                     const struct vsc_instrument *ins, struct cell_meta *out)
+{
+    size_t n = ins->n_options;
+    out->repeat = 0;
+    out->logprobs = ins->answer_mode == VSC_ANSWER_LOGPROBS;
+    out->has_order = 0;
+    out->respondent = NULL;
+    json_error_t err;
+    json_t *m = row->meta_json && *row->meta_json ? json_loads(row->meta_json, 0, &err) : NULL;
+    int rc = 0;
+    if (row->meta_json && *row->meta_json && !json_is_object(m)) {
+        rc = vsc_diag_set(c->diag, NULL, 0, 0, "cell %lld: meta is not a JSON object",
+                          (long long)row->cell_id);
+        goto done;
+    }
+    json_t *v = json_object_get(m, "repeat");
+    if (v) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > INT32_MAX) {
+            rc = vsc_diag_set(c->diag, NULL, 0, 0,
+                              "cell %lld: meta.repeat must be a non-negative integer",
+                              (long long)row->cell_id);
+            goto done;
+        }
+        out->repeat = (int)json_integer_value(v);
+    }
+    const char *mode = json_string_value(json_object_get(m, "mode"));
+    if (mode) out->logprobs = !strcmp(mode, "logprobs");
+    v = json_object_get(m, "order");
+    if (v) {
+        unsigned char seen[256] = {0};
+        if (!json_is_array(v) || json_array_size(v) != n || n > 256) {
+            rc = vsc_diag_set(c->diag, NULL, 0, 0,
+                              "cell %lld: meta.order must list the %zu options once each",
+                              (long long)row->cell_id, n);
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++) {
+            json_t *e = json_array_get(v, i);
+            json_int_t o = json_is_integer(e) ? json_integer_value(e) : -1;
+            if (o < 0 || (size_t)o >= n || seen[o]++) {
+                rc = vsc_diag_set(c->diag, NULL, 0, 0,
+                                  "cell %lld: meta.order[%zu] is not an unused option index",
+                                  (long long)row->cell_id, i);
+                goto done;
+            }
+            c->order[i] = (size_t)o;
+        }
+        out->has_order = 1;
+    }
+    const char *resp = json_string_value(json_object_get(m, "respondent"));
+    if (resp) {
+        /* The planner names a respondent "model|condition|sample" and records the sample as
+         * the repeat; the trailing "|<repeat>" is dropped so repeats of one respondent pair
+         * up for test-retest. Units stay (respondent, repeat), so nothing else changes. */
+        size_t len = strlen(resp);
+        char suffix[24];
+        int sl = snprintf(suffix, sizeof suffix, "|%d", out->repeat);
+        if (len > (size_t)sl && !strcmp(resp + len - (size_t)sl, suffix)) len -= (size_t)sl;
+        out->respondent = xstrndup(resp, len);
+    } else {
+        out->respondent = xasprintf("s%d", row->sample);
+    }
+    if (!out->respondent) rc = VSC_ERR_NOMEM;
+done:
+    json_decref(m);
+    return rc;
+}
+
+static int on_answer(const struct vsc_answer_row *row, void *payload)
+{
+    struct ctx *c = payload;
+    int rc;
+    const char *model = row->model ? row->model : "";
+    if (!c->run || strcmp(c->run, row->run) || strcmp(c->model, model)) {
+        if ((rc = flush(c))) return rc;
+        char *key = xasprintf("%s\x1f%s", row->run, model);
+        if (!key) return VSC_ERR_NOMEM;
+        for (size_t i = 0; i < c->n_done; i++)
+            if (!strcmp(c->done[i], key)) {
+                free(key);
+                /* the store promised answers grouped by run and model */
+                vsc_diag_set(c->diag, NULL, 0, 0,
+                             "answers of run '%s' model '%s' are not contiguous", row->run,
+                             model);
+                return VSC_ERR_INTERNAL;
+            }
+        free(key);
+        c->run = xstrdup(row->run);
+        c->model = xstrdup(model);
+        if (!c->run || !c->model) return VSC_ERR_NOMEM;
+    }
+    struct vsc_instrument *ins = NULL;
+    if ((rc = find_instrument(c, row, &ins))) return rc;
+    if (ins->n_options == 0) return 0; /* free-text prompts are the judge stage's business */
+    long item = vsc_instrument_find_item(ins, row->item ? row->item : "");
+    if (item < 0)
+        return vsc_diag_set(c->diag, NULL, 0, 0, "cell %lld: item '%s' is not in instrument '%s'",
+                            (long long)row->cell_id, row->item ? row->item : "",
+                            row->instrument);
+    if (ins->n_options > c->order_cap) {
+        size_t *o = realloc(c->order, ins->n_options * sizeof *o);
+        if (!o) return VSC_ERR_NOMEM;
+        c->order = o;
+        c->order_cap = ins->n_options;
+    }
+    struct cell_meta meta;
+    if ((rc = read_meta(c, row, ins, &meta))) {
+        free(meta.respondent);
+        return rc;
+    }
+    struct acc_entry *acc = find_acc(c, row->instrument, row->condition ? row->condition : "", ins);
+    if (!acc) {
+        free(meta.respondent);
+        return VSC_ERR_NOMEM;
+    }
+    const size_t *order = meta.has_order ? c->order : NULL;
+    enum sc_obs kind = SC_OBS_PENDING;
+    double value = NAN, entropy = NAN;
+    const char *status = row->status ? row->status : "pending";
+    if (!strcmp(status, "ok")) {
+        if (meta.logprobs) {
+            rc = sc_logprobs_value(&value, &entropy, row->logprobs_json, ins, order);
+            if (rc == VSC_ERR_NOMEM) {
+                free(meta.respondent);
+                return rc;
+            }
+            kind = rc ? SC_OBS_UNPARSEABLE : SC_OBS_OK;
+        } else {
+            size_t opt = 0;
+            enum vsc_parse_status ps =
+                vsc_parse_answer(&opt, row->text ? row->text : "", ins, order);
+            if (ps == VSC_PARSE_UNPARSEABLE || opt >= ins->n_options) {
+                kind = SC_OBS_UNPARSEABLE;
+            } else {
+                kind = SC_OBS_OK;
+                value = ins->options[opt].value;
+            }
+        }
+    } else if (!strcmp(status, "error")) {
+        kind = SC_OBS_FAILED;
+    }
+    rc = sc_acc_add(acc->acc, meta.respondent, meta.repeat, (size_t)item, kind, value, entropy);
+    free(meta.respondent);
+    return rc;
+}
+
+int vsc_score_store(struct vsc_store *store, const struct vsc_score_opts *opts, vsc_score_cb cb,
+                    void *payload, struct vsc_diag *diag)
+{
+    struct ctx c = {.opts = opts, .cb = cb, .payload = payload, .diag = diag};
+    const char *run = opts ? opts->run : NULL;
+    int rc = vsc_store_foreach_instrument(store, run, collect_instrument, &c);
+    if (rc) goto fail;
+    rc = vsc_store_foreach_answer(store, run, on_answer, &c);
+    if (!rc) rc = flush(&c);
+fail:
+    for (size_t i = 0; i < c.n_accs; i++) {
+        sc_acc_free(c.accs[i].acc);
+        free(c.accs[i].instrument);
+        free(c.accs[i].condition);
+    }
+    free(c.accs);
+    for (size_t i = 0; i < c.n_ins; i++) {
+        struct ins_entry *e = &c.ins[i];
+        vsc_instrument_free(e->ins);
+        free(e->run);
+        free(e->id);
+        free(e->kind);
+        free(e->arg);
+        free(e->base_dir);
+    }
+    free(c.ins);
+    for (size_t i = 0; i < c.n_done; i++) free(c.done[i]);
+    free(c.done);
+    free(c.run);
+    free(c.model);
+    free(c.order);
+    return rc;
+}
