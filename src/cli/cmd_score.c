@@ -1,16 +1,119 @@
-/* valscope score / import (wired to the scoring module). */
+/* valscope score / import. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
+struct score_out {
+    int json;
+    int header_done;
+    size_t n;
+};
+
+static int on_record(const struct vsc_score_record *rec, void *payload)
+{
+    struct score_out *o = payload;
+    o->n++;
+    if (o->json) return vsc_score_write_json(stdout, rec);
+    if (!o->header_done) {
+        vsc_score_write_table_header(stdout);
+        o->header_done = 1;
+    }
+    return vsc_score_write_table_row(stdout, rec);
+}
+
+static int open_existing(struct vsc_store **out, const char *cmd, const char *path)
+{
+    *out = NULL;
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "valscope %s: %s: no such store\n", cmd, path);
+        return 2;
+    }
+    if (vsc_store_open(out, path)) {
+        fprintf(stderr, "valscope %s: %s\n", cmd, vsc_store_errmsg(*out));
+        vsc_store_free(*out);
+        *out = NULL;
+        return 3;
+    }
+    return 0;
+}
+
 int cli_score(int argc, char **argv)
 {
-    fprintf(stderr, "valscope score: not built yet\n");
-    return 3;
+    const char *store_path = NULL;
+    struct vsc_score_opts opts = {0};
+    struct score_out out = {0};
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) out.json = 1;
+        else if (!strcmp(argv[i], "--centring") && i + 1 < argc) {
+            const char *c = argv[++i];
+            if (!strcmp(c, "respondent")) opts.centring = VSC_CENTRE_RESPONDENT;
+            else if (!strcmp(c, "run")) opts.centring = VSC_CENTRE_RUN;
+            else if (!strcmp(c, "none")) opts.centring = VSC_CENTRE_NONE;
+            else return cli_usage_error("score: --centring must be respondent, run or none, not '%s'", c);
+        } else if (!strcmp(argv[i], "--run") && i + 1 < argc) opts.run = argv[++i];
+        else if (!strcmp(argv[i], "--bootstrap") && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 0 || n > 1000000)
+                return cli_usage_error("score: --bootstrap needs a count from 0 to 1000000, not '%s'", argv[i]);
+            opts.n_boot = n ? (int)n : -1;
+        } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+            char *end;
+            errno = 0;
+            unsigned long long s = strtoull(argv[++i], &end, 10);
+            if (*end || errno) return cli_usage_error("score: --seed needs a whole number, not '%s'", argv[i]);
+            opts.seed = s;
+        } else if (argv[i][0] == '-') return cli_usage_error("score: unknown option '%s'", argv[i]);
+        else if (!store_path) store_path = argv[i];
+        else return cli_usage_error("score: unexpected argument '%s'", argv[i]);
+    }
+    if (!store_path) return cli_usage_error("score: missing STORE%s", "");
+    struct vsc_store *store;
+    int ec = open_existing(&store, "score", store_path);
+    if (ec) return ec;
+    struct vsc_diag diag = {0};
+    int rc = vsc_score_store(store, &opts, on_record, &out, &diag);
+    if (rc) {
+        if (rc == VSC_ERR_STORE) fprintf(stderr, "valscope score: %s\n", vsc_store_errmsg(store));
+        else cli_print_diag("score", rc, &diag);
+    } else if (!out.n) {
+        fprintf(stderr, "valscope score: %s has no scored dimensions (no questionnaire answers)\n",
+                store_path);
+    }
+    vsc_store_free(store);
+    return cli_exit_code(rc);
 }
 
 int cli_import(int argc, char **argv)
 {
-    fprintf(stderr, "valscope import: not built yet\n");
-    return 3;
+    const char *store_path = NULL, *spec = NULL, *answers = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--instrument") && i + 1 < argc) spec = argv[++i];
+        else if (!strcmp(argv[i], "--answers") && i + 1 < argc) answers = argv[++i];
+        else if (argv[i][0] == '-') return cli_usage_error("import: unknown option '%s'", argv[i]);
+        else if (!store_path) store_path = argv[i];
+        else return cli_usage_error("import: unexpected argument '%s'", argv[i]);
+    }
+    if (!store_path || !spec || !answers)
+        return cli_usage_error("import: usage: valscope import STORE --instrument KIND:ARG "
+                               "--answers FILE.jsonl%s", "");
+    const char *colon = strchr(spec, ':');
+    if (!colon) return cli_usage_error("import: --instrument must be KIND:ARG, not '%s'", spec);
+    char *kind = strndup(spec, (size_t)(colon - spec));
+    struct vsc_store *store = NULL;
+    int rc = vsc_store_open(&store, store_path);
+    struct vsc_diag diag = {0};
+    if (rc) fprintf(stderr, "valscope import: %s\n", vsc_store_errmsg(store));
+    else {
+        rc = vsc_import_answers(store, kind, colon + 1, answers, &diag);
+        if (rc == VSC_ERR_STORE) fprintf(stderr, "valscope import: %s\n", vsc_store_errmsg(store));
+        else if (rc) cli_print_diag("import", rc, &diag);
+    }
+    free(kind);
+    vsc_store_free(store);
+    return cli_exit_code(rc);
 }

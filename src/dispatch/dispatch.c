@@ -33,6 +33,7 @@ struct model_rt {
     size_t n_eps;
     int limit;
     int busy; /* jobs holding a slot: in flight or waiting to retry */
+    int opened; /* backends are opened when their first cell comes up */
     struct pending_cell page[PAGE];
     size_t page_n, page_pos;
     int64_t cursor;
@@ -303,6 +304,8 @@ static void collect_http(struct dispatcher *d)
     }
 }
 
+static int open_model(struct dispatcher *d, struct model_rt *m);
+
 static struct job *job_new(struct model_rt *m, struct pending_cell *cell)
 {
     struct job *j = calloc(1, sizeof(*j));
@@ -372,6 +375,16 @@ static void rate_take(struct model_rt *m, double now)
 static int fill(struct dispatcher *d, struct model_rt *m)
 {
     int err = 0;
+    if (!m->opened) {
+        if (m->exhausted) return 0;
+        /* open the backend only when it has work: a judge or a local model costs to load */
+        if (m->page_pos == m->page_n) {
+            struct pending_cell *c = next_cell(d, m, &err);
+            if (!c) return err;
+            m->page_pos--; /* put it back */
+        }
+        if ((err = open_model(d, m))) return err;
+    }
     if (m->ops->is_http) {
         double now = now_ms();
         while (m->busy < m->limit && rate_allows(m, now)) {
@@ -476,35 +489,42 @@ static int commit_finished(struct dispatcher *d)
     return 0;
 }
 
-static int open_models(struct dispatcher *d)
+static int open_model(struct dispatcher *d, struct model_rt *m)
 {
     const struct vsc_config *cfg = d->opts->cfg;
-    d->models = calloc(cfg->n_models, sizeof(*d->models));
+    m->opened = 1;
+    int rc = m->ops->open(&m->state, m->cfg, d->opts->base_dir, d->diag);
+    if (rc) {
+        if (!d->diag->file[0]) snprintf(d->diag->file, sizeof(d->diag->file), "%s", cfg->path);
+        return rc;
+    }
+    if (m->ops->is_http) {
+        m->eps = calloc(m->cfg->n_base_urls, sizeof(*m->eps));
+        if (!m->eps) return VSC_ERR_NOMEM;
+        m->n_eps = m->cfg->n_base_urls;
+        for (size_t e = 0; e < m->n_eps; e++)
+            m->eps[e].url = openai_endpoint_url(m->cfg->base_urls[e], m->is_chat);
+        const char *key = m->cfg->api_key_env ? getenv(m->cfg->api_key_env) : NULL;
+        if (key && *key) m->auth = xasprintf("Authorization: Bearer %s", key);
+    }
+    return 0;
+}
+
+static int setup_models(struct dispatcher *d)
+{
+    const struct vsc_config *cfg = d->opts->cfg;
+    d->models = calloc(d->opts->n_models ? d->opts->n_models : 1, sizeof(*d->models));
     if (!d->models) return VSC_ERR_NOMEM;
-    d->n_models = cfg->n_models;
-    for (size_t i = 0; i < cfg->n_models; i++) {
+    d->n_models = d->opts->n_models;
+    for (size_t i = 0; i < d->n_models; i++) {
         struct model_rt *m = &d->models[i];
-        m->cfg = &cfg->models[i];
+        m->cfg = d->opts->models[i];
         m->ops = backend_find(m->cfg->backend);
         m->limit = cfg->concurrency > 0 ? cfg->concurrency : m->cfg->concurrency;
         m->is_chat = !m->cfg->api || strcmp(m->cfg->api, "completions") != 0;
         m->tpm_budget = m->cfg->tpm;
         m->tpm_last_ms = now_ms();
         if (!m->ops) return vsc_diag_set(d->diag, cfg->path, m->cfg->line, 0, "unknown backend");
-        int rc = m->ops->open(&m->state, m->cfg, d->opts->base_dir, d->diag);
-        if (rc) {
-            if (!d->diag->file[0]) snprintf(d->diag->file, sizeof(d->diag->file), "%s", cfg->path);
-            return rc;
-        }
-        if (m->ops->is_http) {
-            m->eps = calloc(m->cfg->n_base_urls, sizeof(*m->eps));
-            if (!m->eps) return VSC_ERR_NOMEM;
-            m->n_eps = m->cfg->n_base_urls;
-            for (size_t e = 0; e < m->n_eps; e++)
-                m->eps[e].url = openai_endpoint_url(m->cfg->base_urls[e], m->is_chat);
-            const char *key = m->cfg->api_key_env ? getenv(m->cfg->api_key_env) : NULL;
-            if (key && *key) m->auth = xasprintf("Authorization: Bearer %s", key);
-        }
     }
     return 0;
 }
@@ -541,7 +561,7 @@ int dispatch_run(struct vsc_store *store, const struct dispatch_opts *opts, stru
     d.in_flight_keys = json_object();
     d.multi = curl_multi_init();
     int rc = (d.in_flight_keys && d.multi) ? 0 : VSC_ERR_NOMEM;
-    if (!rc) rc = open_models(&d);
+    if (!rc) rc = setup_models(&d);
     if (!rc) {
         long maxconn = 0;
         for (size_t i = 0; i < d.n_models; i++) maxconn += d.models[i].limit;

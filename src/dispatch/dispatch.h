@@ -8,6 +8,8 @@
 
 struct dispatch_opts {
     const struct vsc_config *cfg;
+    const struct vsc_model_cfg *const *models; /* models and judges whose cells are sent */
+    size_t n_models;
     const char *base_dir;
     int64_t run_id;
     int retry_base_ms; /* first backoff step; doubled per attempt, with jitter */

@@ -6,6 +6,7 @@
 #include "backends/backend.h"
 #include "dispatch/dispatch.h"
 #include "plan/plan.h"
+#include "plan/stages.h"
 #include "store/store_int.h"
 #include "util/util.h"
 #include "valscope/run.h"
@@ -52,17 +53,39 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
         goto done;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    size_t n_all = cfg->n_models + cfg->n_judges;
+    const struct vsc_model_cfg **all = calloc(n_all, sizeof(*all));
+    if (!all) {
+        rc = VSC_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < cfg->n_models; i++) all[i] = &cfg->models[i];
+    for (size_t i = 0; i < cfg->n_judges; i++) all[cfg->n_models + i] = &cfg->judges[i];
     struct dispatch_opts dopts = {.cfg = cfg,
+                                  .models = all,
+                                  .n_models = n_all,
                                   .base_dir = base_dir,
                                   .run_id = run_id,
                                   .retry_base_ms = cfg->retry_base_ms,
                                   .retry_max_ms = cfg->retry_max_ms,
                                   .progress = opts ? opts->progress : NULL,
                                   .payload = opts ? opts->payload : NULL};
-    rc = dispatch_run(store, &dopts, &p, diag);
+    for (int round = 0; !rc && round < 10000; round++) {
+        rc = dispatch_run(store, &dopts, &p, diag);
+        int64_t added = 0;
+        for (const stage_fn *st = plan_stages; !rc && *st; st++) {
+            int64_t a = 0;
+            rc = (*st)(store, run_id, cfg, base_dir, &a, diag);
+            added += a;
+        }
+        if (rc || !added) break;
+        p.total += added;
+    }
+    free(all);
     if (!rc) {
         int64_t cells, ok;
         if ((rc = store_count(store, run_id, NULL, &cells, &ok))) goto done;
+        p.total = cells;
         if (ok < cells) rc = VSC_ERR_INCOMPLETE;
     }
 done:
