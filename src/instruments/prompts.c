@@ -79,50 +79,34 @@ static int add_line(struct vsc_instrument *ins, json_t *obj, json_t *seen, const
     return 0;
 }
 
+struct load_state {
+    struct vsc_instrument *ins;
+    json_t *seen;
+    const char *path;
+    struct vsc_diag *diag;
+};
+
+static int on_line(json_t *obj, int line, void *payload)
+{
+    struct load_state *st = payload;
+    return add_line(st->ins, obj, st->seen, st->path, line, st->diag);
+}
+
 int ins_load_prompts(struct vsc_instrument **out, const char *path, struct vsc_diag *diag)
 {
     *out = NULL;
-    char *text = NULL;
-    size_t len = 0;
-    json_t *seen = NULL;
-    struct vsc_instrument *ins = NULL;
-    int rc = read_file(&text, &len, path, diag);
-    if (rc) goto fail;
-    rc = VSC_ERR_NOMEM;
-    if (!(ins = ins_new()) || !(seen = json_object())) goto fail;
-    if (!(ins->id = xasprintf("prompts:%s", path))) goto fail;
-
-    int line = 0;
-    for (size_t pos = 0; pos < len;) {
-        const char *start = text + pos;
-        const char *nl = memchr(start, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - start) : len - pos;
-        pos += n + (nl ? 1 : 0);
-        line++;
-        size_t k;
-        for (k = 0; k < n && strchr(" \t\r", start[k]); k++) {}
-        if (k == n) continue; /* blank lines are allowed */
-        json_error_t err;
-        json_t *obj = json_loadb(start, n, JSON_REJECT_DUPLICATES, &err);
-        if (!obj) {
-            rc = vsc_diag_set(diag, path, line, err.column > 0 ? err.column : 1,
-                              "bad JSON: %s", err.text);
-            goto fail;
-        }
-        rc = add_line(ins, obj, seen, path, line, diag);
-        json_decref(obj);
-        if (rc) goto fail;
-    }
-    if (ins->n_items == 0) {
+    struct load_state st = {ins_new(), json_object(), path, diag};
+    int rc = VSC_ERR_NOMEM;
+    if (!st.ins || !st.seen || !(st.ins->id = xasprintf("prompts:%s", path))) goto fail;
+    if ((rc = ins_jsonl_foreach(path, on_line, &st, diag))) goto fail;
+    if (st.ins->n_items == 0) {
         rc = vsc_diag_set(diag, path, 0, 0, "no prompts in file");
         goto fail;
     }
-    *out = ins;
-    ins = NULL;
-    rc = 0;
+    *out = st.ins;
+    st.ins = NULL;
 fail:
-    vsc_instrument_free(ins);
-    json_decref(seen);
-    free(text);
+    vsc_instrument_free(st.ins);
+    json_decref(st.seen);
     return rc;
 }
