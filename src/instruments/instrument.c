@@ -203,7 +203,7 @@ static int push_message(json_t *arr, const char *role, const char *content)
 }
 
 /* Letters A..Z, then AA, AB... so any number of options has a label. */
-static void option_letter(char out[8], size_t pos)
+void ins_option_letter(char out[8], size_t pos)
 {
     if (pos < 26) {
         out[0] = (char)('A' + pos);
@@ -272,7 +272,7 @@ int vsc_instrument_render(char **out_messages_json, const struct vsc_instrument 
             rc = VSC_ERR_INPUT;
             if (k >= ins->n_options) goto fail;
             char letter[8];
-            option_letter(letter, i);
+            ins_option_letter(letter, i);
             rc = VSC_ERR_NOMEM;
             if (buf_printf(&opts, "%s%s. %s", i ? "\n" : "", letter, ins->options[k].label))
                 goto fail;
