@@ -1,0 +1,291 @@
+/* Scoring through the store: import, text and logprobs answers, failed and pending cells, bad
+ * import lines and unknown instruments. Uses tests/data/score/mini.yaml (6 scored items on a
+ * 1..5 scale, b3 reverse keyed, no centring, group "social" = benevolence + power). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "score/stats.h"
+#include "valscope/score.h"
+#include "valscope/store.h"
+
+#define INS "tests/data/score/mini.yaml"
+
+#define assert_near(a, b, tol) assert_near_(a, b, tol, #a, __FILE__, __LINE__)
+static void assert_near_(double a, double b, double tol, const char *what, const char *file,
+                         int line)
+{
+    if (!(fabs(a - b) <= tol)) {
+        print_error("%s = %.12g, expected %.12g (tol %g)\n", what, a, b, tol);
+        _fail(file, line);
+    }
+}
+
+struct rec {
+    char run[16], dim[24], kind[8];
+    struct vsc_score_record r;
+    double norm_p;
+};
+struct got {
+    struct rec r[32];
+    size_t n;
+};
+
+static int collect(const struct vsc_score_record *rec, void *payload)
+{
+    struct got *g = payload;
+    if (g->n >= 32) return -1;
+    struct rec *o = &g->r[g->n++];
+    o->r = *rec;
+    snprintf(o->run, sizeof o->run, "%s", rec->run);
+    snprintf(o->dim, sizeof o->dim, "%s", rec->dimension);
+    snprintf(o->kind, sizeof o->kind, "%s", rec->kind);
+    o->norm_p = rec->n_norms ? rec->norms[0].p : NAN;
+    o->r.model = o->r.run = o->r.condition = o->r.dimension = o->r.kind = NULL;
+    o->r.system = o->r.instrument = NULL;
+    o->r.norms = NULL;
+    return 0;
+}
+
+static const struct vsc_score_record *find(const struct got *g, const char *run, const char *dim)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (!strcmp(g->r[i].run, run) && !strcmp(g->r[i].dim, dim)) return &g->r[i].r;
+    fail_msg("no record for %s/%s", run, dim);
+    return NULL;
+}
+
+struct fixture {
+    char dir[64], db[128], answers[128];
+    struct vsc_store *store;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/vsc-score-XXXXXX");
+    if (!mkdtemp(f->dir)) return -1;
+    snprintf(f->db, sizeof f->db, "%s/s.db", f->dir);
+    snprintf(f->answers, sizeof f->answers, "%s/a.jsonl", f->dir);
+    if (vsc_store_open(&f->store, f->db)) return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    vsc_store_free(f->store);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd)) return -1;
+    free(f);
+    return 0;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static void test_import_and_score(void **state)
+{
+    struct fixture *f = *state;
+    /* letters and option values mixed; p3 gave an unreadable answer to b2 */
+    static const char *const rows[4][7] = {
+        {"5", "4", "1", "2", "1", "2", "3"},
+        {"D", "D", "B", "C", "B", "B", "C"},
+        {"3", "5", "C", "1", "1", "1", "5"},
+        {"E", NULL, "1", "4", "4", "5", "1"},
+    };
+    static const char *const ids[7] = {"b1", "b2", "b3", "p1", "p2", "p3", "x1"};
+    FILE *fp = fopen(f->answers, "w");
+    assert_non_null(fp);
+    for (int p = 0; p < 4; p++)
+        for (int i = 0; i < 7; i++) {
+            const char *a = rows[p][i];
+            int num = a && a[0] >= '0' && a[0] <= '9';
+            fprintf(fp, "{\"model\":\"m\",\"run\":\"r1\",\"respondent\":\"p%d\",\"item\":\"%s\","
+                        "\"answer\":%s%s%s}\n",
+                    p, ids[i], a && !num ? "\"" : "", a ? a : "null", a && !num ? "\"" : "");
+        }
+    fclose(fp);
+    struct vsc_diag d = {0};
+    assert_int_equal(vsc_import_answers(f->store, "file", INS, f->answers, &d), 0);
+    /* importing the same file again changes nothing (same cells, same cache keys) */
+    assert_int_equal(vsc_import_answers(f->store, "file", INS, f->answers, &d), 0);
+    int64_t cells, ok, err;
+    assert_int_equal(vsc_store_run_counts(f->store, "r1", &cells, &ok, &err), 0);
+    assert_int_equal(cells, 28);
+    assert_int_equal(ok, 28);
+
+    struct got g = {0};
+    struct vsc_score_opts o = {.n_boot = 400, .seed = 5};
+    assert_int_equal(vsc_score_store(f->store, &o, collect, &g, &d), 0);
+    assert_int_equal(g.n, 3);
+    /* benevolence keyed: p0 5 4 5, p1 4 4 4, p2 3 5 3, p3 5 - 5 -> 47 / 11 */
+    const struct vsc_score_record *b = find(&g, "r1", "benevolence");
+    assert_near(b->mean, 47.0 / 11.0, 1e-12);
+    assert_int_equal(b->n, 11);
+    assert_int_equal(b->n_unparseable, 1);
+    assert_near(b->unparseable, 1.0 / 12.0, 1e-12);
+    assert_int_equal(b->n_respondents, 4);
+    const double scores[] = {14.0 / 3, 4, 11.0 / 3, 5};
+    assert_near(b->sd, st_sd(scores, 4), 1e-12);
+    assert_true(b->ci_low < b->mean && b->mean < b->ci_high);
+    /* alpha on the complete cases p0..p2 (items x respondents) */
+    const double x[] = {5, 4, 3, /**/ 4, 4, 5, /**/ 5, 4, 3};
+    assert_near(b->alpha, st_cronbach_alpha(x, 3, 3), 1e-10);
+    struct st_ttest t = st_welch(47.0 / 11.0, st_sd(scores, 4), 4, 3.0, 1.0, 50);
+    assert_near(g.r[0].norm_p, t.p, 1e-12);
+    /* power: 5 + 7 + 3 + 13 over 12 answers; social pools both */
+    assert_near(find(&g, "r1", "power")->mean, 28.0 / 12.0, 1e-12);
+    assert_near(find(&g, "r1", "social")->mean, 75.0 / 23.0, 1e-12);
+    assert_string_equal(g.r[2].kind, "group");
+}
+
+/* cells written directly: failed, pending, logprobs and reversed option order */
+static void test_cells_of_every_kind(void **state)
+{
+    struct fixture *f = *state;
+    int64_t run_id;
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(vsc_store_run_begin(f->store, &run_id, "r2", ""), 0);
+    assert_int_equal(vsc_store_run_add_instrument(f->store, run_id, "mini", "file", INS, cwd, NULL),
+                     0);
+    struct {
+        const char *item, *meta, *status, *text, *logprobs;
+    } cells[] = {
+        /* shown reversed: "A" is option 5 (value 5) */
+        {"b1", "{\"respondent\":\"m|baseline|0\",\"repeat\":0,\"order\":[4,3,2,1,0]}", "ok",
+         "A", NULL},
+        {"b2", "{\"respondent\":\"m|baseline|0\",\"repeat\":0}", "error", NULL, NULL},
+        {"b3", "{\"respondent\":\"m|baseline|0\",\"repeat\":0}", NULL, NULL, NULL},
+        /* logprobs: P(A) = P(B) = 1/2 over values 1 and 2 -> 1.5, entropy 1 bit */
+        {"p1", "{\"respondent\":\"m|baseline|0\",\"repeat\":0,\"mode\":\"logprobs\"}", "ok", "A",
+         "[{\"token\":\"A\",\"logprob\":-0.6931471805599453,\"top_logprobs\":["
+         "{\"token\":\"A\",\"logprob\":-0.6931471805599453},"
+         "{\"token\":\"B\",\"logprob\":-0.6931471805599453}]}]"},
+        /* logprobs without any option token: unparseable, not a number */
+        {"p2", "{\"respondent\":\"m|baseline|0\",\"repeat\":0,\"mode\":\"logprobs\"}", "ok", "",
+         "[{\"token\":\"Hi\",\"logprob\":-0.1}]"},
+    };
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%zu", i);
+        struct vsc_cell c = {.model = "m", .instrument = "mini", .item = cells[i].item,
+                             .condition = "baseline", .key = key, .meta_json = cells[i].meta};
+        assert_int_equal(vsc_store_add_cell(f->store, run_id, &c), 0);
+        if (!cells[i].status) continue;
+        struct vsc_answer a = {.status = cells[i].status, .text = cells[i].text,
+                               .logprobs_json = cells[i].logprobs,
+                               .error = strcmp(cells[i].status, "error") ? NULL : "http"};
+        assert_int_equal(vsc_store_put_answer(f->store, key, "m", &a), 0);
+    }
+    struct got g = {0};
+    struct vsc_score_opts o = {.n_boot = 100, .run = "r2"};
+    struct vsc_diag d = {0};
+    assert_int_equal(vsc_score_store(f->store, &o, collect, &g, &d), 0);
+    const struct vsc_score_record *b = find(&g, "r2", "benevolence");
+    assert_near(b->mean, 5.0, 1e-12);
+    assert_int_equal(b->n, 1);
+    assert_int_equal(b->n_failed, 1);
+    assert_int_equal(b->n_pending, 1);
+    assert_true(isnan(b->sd)); /* one answer */
+    const struct vsc_score_record *p = find(&g, "r2", "power");
+    assert_near(p->mean, 1.5, 1e-12);
+    assert_near(p->entropy, 1.0, 1e-12);
+    assert_int_equal(p->n_unparseable, 1);
+    assert_near(p->unparseable, 0.5, 1e-12);
+
+    /* a bad meta order is reported with the cell, not guessed around */
+    struct vsc_cell c = {.model = "m", .instrument = "mini", .item = "b2",
+                         .condition = "baseline", .sample = 1, .key = "k9",
+                         .meta_json = "{\"order\":[0,0,1,2,3]}"};
+    assert_int_equal(vsc_store_add_cell(f->store, run_id, &c), 0);
+    g.n = 0;
+    assert_int_equal(vsc_score_store(f->store, &o, collect, &g, &d), VSC_ERR_INPUT);
+    assert_non_null(strstr(d.msg, "meta.order"));
+}
+
+static void test_bad_import_lines(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *line2;
+        const char *msg;
+    } cases[] = {
+        {"{\"model\":\"m\",\"run\":\"r\",\"respondent\":\"p\",\"item\":\"zz\",\"answer\":\"A\"}",
+         "'zz' is not an item"},
+        {"{\"model\":\"m\",\"run\":\"r\",\"respondent\":\"p\",\"item\":\"b1\",\"answer\":\"G\"}",
+         "letter beyond"},
+        {"{\"model\":\"m\",\"run\":\"r\",\"respondent\":\"p\",\"item\":\"b1\",\"answer\":7}",
+         "not the value of any option"},
+        {"{\"model\":\"m\",\"run\":\"r\",\"respondent\":\"p\",\"item\":\"b1\",\"answer\":\"lots\"}",
+         "not an option letter"},
+        {"{\"run\":\"r\",\"respondent\":\"p\",\"item\":\"b1\",\"answer\":\"A\"}", "'model'"},
+        {"{\"model\":\"m\",\"run\":\"r\",\"respondent\":\"p\",\"item\":\"b1\"}", "'answer'"},
+        {"{\"model\":\"m\",\"run\":\"r\",\"respondent\":\"p\",\"item\":\"b1\",\"answer\":\"A\"",
+         "not JSON"},
+        {"[1, 2]", "JSON object"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "{\"model\":\"m\",\"run\":\"bad\",\"respondent\":\"p\",\"item\":\"b1\","
+                 "\"answer\":\"A\"}\n\n%s\n",
+                 cases[i].line2);
+        write_file(f->answers, text);
+        struct vsc_diag d = {0};
+        assert_int_equal(vsc_import_answers(f->store, "file", INS, f->answers, &d),
+                         VSC_ERR_INPUT);
+        if (d.line != 3 || !strstr(d.msg, cases[i].msg))
+            fail_msg("case %zu: line %d msg '%s'", i, d.line, d.msg);
+        assert_string_equal(d.file, f->answers);
+    }
+    /* nothing of a failed file is kept: the good first line was rolled back */
+    int64_t cells, ok, err;
+    assert_int_equal(vsc_store_run_counts(f->store, "bad", &cells, &ok, &err), 0);
+    assert_int_equal(cells, 0);
+    struct vsc_diag d = {0};
+    assert_int_equal(vsc_import_answers(f->store, "file", INS, "/nonexistent/a.jsonl", &d),
+                     VSC_ERR_IO);
+}
+
+static void test_unknown_instrument(void **state)
+{
+    struct fixture *f = *state;
+    int64_t run_id;
+    assert_int_equal(vsc_store_run_begin(f->store, &run_id, "r3", ""), 0);
+    struct vsc_cell c = {.model = "m", .instrument = "ghost", .item = "1",
+                         .condition = "baseline", .key = "g1", .meta_json = "{}"};
+    assert_int_equal(vsc_store_add_cell(f->store, run_id, &c), 0);
+    struct got g = {0};
+    struct vsc_diag d = {0};
+    struct vsc_score_opts o = {.run = "r3"};
+    assert_int_equal(vsc_score_store(f->store, &o, collect, &g, &d), VSC_ERR_INPUT);
+    assert_non_null(strstr(d.msg, "ghost"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_import_and_score, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cells_of_every_kind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_import_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_instrument, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
