@@ -24,4 +24,28 @@ int persona_sample(struct persona *out, uint64_t seed, int index, const char *te
 int persona_load_file(struct persona **out, size_t *out_n, const char *path,
                       const char *template_text, struct vsc_diag *diag);
 
+/* ---- added by the role-play module -------------------------------------------------------- */
+
+/* The built-in template (borrowed, static). Slots: {sex} {age} {income_decile}
+ * {marital_status} {children} {education} {employment} {occupation} {ethnicity} {religion}
+ * {country_of_birth} {country_of_residence}; "{{" and "}}" are literal braces. */
+const char *persona_default_template(void);
+
+/* Checks that a template (NULL: the built-in one) names only known slots and closes every
+ * brace; VSC_ERR_INPUT with the column in `diag` otherwise. The planner calls it before it
+ * writes anything. */
+int persona_template_check(const char *template_text, struct vsc_diag *diag);
+
+/* The sampler's tables, for tests and docs: attribute `attr` (0..persona_attr_count()-1) has a
+ * name and n levels; level `level` has an id (as written to attrs_json) and a probability
+ * (normalised, the levels of an attribute sum to 1). Strings are static. VSC_ERR_NOTFOUND past
+ * the end. */
+size_t persona_attr_count(void);
+int persona_attr_info(size_t attr, const char **out_name, size_t *out_n_levels);
+int persona_level_info(size_t attr, size_t level, const char **out_id, double *out_p);
+
+/* The level index of every attribute (persona_attr_count() entries) of persona (seed, index):
+ * what persona_sample renders. */
+int persona_sample_levels(size_t *out_levels, uint64_t seed, int index);
+
 #endif
