@@ -285,6 +285,27 @@ static void test_concurrency_limit(void **state)
     eng_cleanup(&e);
 }
 
+/* A slot freed by a finished request is refilled at once: 20 requests of 50 ms at concurrency
+ * 2 take about 500 ms. (An event loop that only refills after its next poll timeout idles each
+ * slot after every answer.) */
+static void test_slots_refilled_promptly(void **state)
+{
+    struct eng e;
+    eng_init(&e, 20);
+    struct ts_server *ts = ts_start(&(struct ts_config){.latency_ms = 50});
+    write_simple_config(&e, ts, 2, 2, 10000);
+    struct vsc_progress p;
+    double ms;
+    assert_int_equal(run_engine(&e, &p, &ms), 0);
+    assert_int_equal(ts_requests(ts), 20);
+    if (ms > 900 || ts_max_in_flight(ts) != 2)
+        fail_msg("20 requests of 50 ms at concurrency 2 took %.0f ms (ideal 500) with at most "
+                 "%d in flight",
+                 ms, ts_max_in_flight(ts));
+    ts_stop(ts);
+    eng_cleanup(&e);
+}
+
 /* 429 with Retry-After: 1 on every first attempt: the retry waits about a second although the
  * backoff base is 10 ms, and then succeeds. */
 static void test_429_retry_after_honoured(void **state)
@@ -637,6 +658,7 @@ int main(void)
         cmocka_unit_test(test_all_answered),
         cmocka_unit_test(test_latency_and_concurrency),
         cmocka_unit_test(test_concurrency_limit),
+        cmocka_unit_test(test_slots_refilled_promptly),
         cmocka_unit_test(test_429_retry_after_honoured),
         cmocka_unit_test(test_429_persistent),
         cmocka_unit_test(test_500_retried_then_ok),
