@@ -5,6 +5,7 @@
 
 #include "instruments/ins_internal.h"
 #include "util/util.h"
+#include "valscope/judge.h"
 
 /* Arrays grow by doubling at powers of two, so no capacity field is needed in the public
  * struct: when n is 0 or a power of two the block is full (or absent). */
@@ -38,8 +39,7 @@ struct vsc_item *ins_add_item(struct vsc_instrument *ins)
 
 int ins_add_option(struct vsc_instrument *ins, const char *label, double value)
 {
-    if (grow((void **)&ins->options, ins->n_options, sizeof(*ins->options)))
-        return VSC_ERR_NOMEM;
+    if (grow((void **)&ins->options, ins->n_options, sizeof(*ins->options))) return VSC_ERR_NOMEM;
     char *l = xstrdup(label);
     if (!l) return VSC_ERR_NOMEM;
     ins->options[ins->n_options++] = (struct vsc_option){l, value};
@@ -75,8 +75,8 @@ int ins_group_add_item(struct vsc_group *g, const char *item_id)
     return push_str(&g->items, &g->n_items, item_id);
 }
 
-int ins_add_norm(struct vsc_instrument *ins, const char *crowd, const char *dimension,
-                 double mean, double sd, double n)
+int ins_add_norm(struct vsc_instrument *ins, const char *crowd, const char *dimension, double mean,
+                 double sd, double n)
 {
     if (grow((void **)&ins->norms, ins->n_norms, sizeof(*ins->norms))) return VSC_ERR_NOMEM;
     struct vsc_norm nm = {xstrdup(crowd), xstrdup(dimension), mean, sd, n};
@@ -104,16 +104,19 @@ void vsc_instrument_free(struct vsc_instrument *ins)
         free(it->question);
     }
     free(ins->items);
-    for (size_t i = 0; i < ins->n_options; i++) free(ins->options[i].label);
+    for (size_t i = 0; i < ins->n_options; i++)
+        free(ins->options[i].label);
     free(ins->options);
     free(ins->system_template);
     free(ins->user_template);
     for (size_t i = 0; i < ins->n_groups; i++) {
         struct vsc_group *g = &ins->groups[i];
         free(g->id);
-        for (size_t j = 0; j < g->n_dims; j++) free(g->dims[j]);
+        for (size_t j = 0; j < g->n_dims; j++)
+            free(g->dims[j]);
         free(g->dims);
-        for (size_t j = 0; j < g->n_items; j++) free(g->items[j]);
+        for (size_t j = 0; j < g->n_items; j++)
+            free(g->items[j]);
         free(g->items);
     }
     free(ins->groups);
@@ -161,20 +164,28 @@ int vsc_instrument_load(struct vsc_instrument **out, const char *kind, const cha
         return vsc_diag_set(diag, NULL, 0, 0, "instrument '%s' needs an argument (%s:...)", kind,
                             kind);
     if (strcmp(kind, "builtin") == 0) return ins_load_builtin(out, arg, diag);
+    if (strcmp(kind, "probes") == 0) return vsc_probes_load(out, arg, base_dir, diag);
 
     int hashed = strcmp(kind, "valuebench") == 0 || strcmp(kind, "psychobench") == 0;
-    if (hashed) rc = split_hash(&file, &name, arg);
-    else rc = (file = xstrdup(arg)) ? 0 : VSC_ERR_NOMEM;
+    if (hashed)
+        rc = split_hash(&file, &name, arg);
+    else
+        rc = (file = xstrdup(arg)) ? 0 : VSC_ERR_NOMEM;
     if (rc) goto fail;
     if (!(path = path_join(base_dir, file))) {
         rc = VSC_ERR_NOMEM;
         goto fail;
     }
-    if (strcmp(kind, "prompts") == 0) rc = ins_load_prompts(out, path, diag);
-    else if (strcmp(kind, "file") == 0) rc = ins_load_decl_file(out, path, diag);
-    else if (strcmp(kind, "pvqrr") == 0) rc = ins_load_pvqrr(out, path, diag);
-    else if (strcmp(kind, "valuebench") == 0) rc = ins_load_valuebench(out, path, name, diag);
-    else if (strcmp(kind, "psychobench") == 0) rc = ins_load_psychobench(out, path, name, diag);
+    if (strcmp(kind, "prompts") == 0)
+        rc = ins_load_prompts(out, path, diag);
+    else if (strcmp(kind, "file") == 0)
+        rc = ins_load_decl_file(out, path, diag);
+    else if (strcmp(kind, "pvqrr") == 0)
+        rc = ins_load_pvqrr(out, path, diag);
+    else if (strcmp(kind, "valuebench") == 0)
+        rc = ins_load_valuebench(out, path, name, diag);
+    else if (strcmp(kind, "psychobench") == 0)
+        rc = ins_load_psychobench(out, path, name, diag);
     else
         rc = vsc_diag_set(diag, NULL, 0, 0,
                           "unknown instrument kind '%s' (builtin, file, prompts, pvqrr, "

@@ -1,4 +1,5 @@
 /* The registered later stages, in the order they run. */
 #include "plan/stages.h"
+#include "judge/stage.h"
 
-const stage_fn plan_stages[] = {NULL};
+const stage_fn plan_stages[] = {judge_stage, NULL};
