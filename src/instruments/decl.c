@@ -51,7 +51,8 @@ static int parse_scale(struct ctx *c, const json_t *scale, const json_t *root)
                         "'scale' must be a list of at least 2 options {label, value}");
     size_t i;
     json_t *o;
-    json_array_foreach(scale, i, o) {
+    json_array_foreach(scale, i, o)
+    {
         if (!json_is_object(o))
             return yj_error(c->diag, c->doc, o, "a scale option must be a mapping {label, value}");
         int rc = ins_check_keys(c->doc, o, keys, "a scale option", c->diag);
@@ -84,8 +85,7 @@ static int parse_item(struct ctx *c, const json_t *node)
         (rc = ins_get_string(&question, c->doc, node, "question", 0, c->diag)))
         return rc;
     if (vsc_instrument_find_item(c->ins, id) >= 0)
-        return yj_error(c->diag, c->doc, json_object_get(node, "id"), "duplicate item id '%s'",
-                        id);
+        return yj_error(c->diag, c->doc, json_object_get(node, "id"), "duplicate item id '%s'", id);
     json_t *scored = json_object_get(node, "scored"), *key = json_object_get(node, "key");
     if (scored && !json_is_boolean(scored))
         return yj_error(c->diag, c->doc, scored, "'scored' must be true or false");
@@ -104,8 +104,7 @@ static int parse_item(struct ctx *c, const json_t *node)
                             "item '%s' has no dimension (add one, or 'scored: false')", id);
         if (vsc_value_system_find(c->vs, dim) < 0)
             return yj_error(c->diag, c->doc, json_object_get(node, "dimension"),
-                            "unknown dimension '%s' (not in value system '%s')", dim,
-                            c->vs->id);
+                            "unknown dimension '%s' (not in value system '%s')", dim, c->vs->id);
         if (key) {
             if (!json_is_integer(key) ||
                 (json_integer_value(key) != 1 && json_integer_value(key) != -1))
@@ -132,8 +131,8 @@ static int parse_group(struct ctx *c, const json_t *node)
     if (rc || (rc = get_id(id, c, node, "id"))) return rc;
     for (size_t i = 0; i < c->ins->n_groups; i++)
         if (strcmp(c->ins->groups[i].id, id) == 0)
-            return yj_error(c->diag, c->doc, json_object_get(node, "id"),
-                            "duplicate group id '%s'", id);
+            return yj_error(c->diag, c->doc, json_object_get(node, "id"), "duplicate group id '%s'",
+                            id);
     json_t *dims = json_object_get(node, "dims"), *items = json_object_get(node, "items");
     if (!!dims == !!items)
         return yj_error(c->diag, c->doc, node, "group '%s' needs either 'dims' or 'items'", id);
@@ -145,7 +144,8 @@ static int parse_group(struct ctx *c, const json_t *node)
     if (!g) return VSC_ERR_NOMEM;
     size_t i;
     json_t *v;
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         char ref[64];
         if (json_is_integer(v)) {
             snprintf(ref, sizeof(ref), "%lld", (long long)json_integer_value(v));
@@ -166,8 +166,8 @@ static int parse_group(struct ctx *c, const json_t *node)
             if (k < 0)
                 return yj_error(c->diag, c->doc, v, "unknown item '%s' in group '%s'", ref, id);
             if (!c->ins->items[k].dimension)
-                return yj_error(c->diag, c->doc, v, "item '%s' in group '%s' is not scored",
-                                ref, id);
+                return yj_error(c->diag, c->doc, v, "item '%s' in group '%s' is not scored", ref,
+                                id);
             if ((rc = ins_group_add_item(g, c->ins->items[k].id))) return rc;
         }
     }
@@ -197,15 +197,18 @@ static int parse_norm(struct ctx *c, const json_t *node)
     return ins_add_norm(c->ins, crowd, dim, mean, sd, n);
 }
 
-static int get_choice(int *out, struct ctx *c, const json_t *root, const char *key,
-                      const char *a, const char *b)
+static int get_choice(int *out, struct ctx *c, const json_t *root, const char *key, const char *a,
+                      const char *b)
 {
     json_t *v = json_object_get(root, key);
     if (!v) return 0;
     const char *s = json_string_value(v);
-    if (s && strcasecmp(s, a) == 0) *out = 0;
-    else if (s && strcasecmp(s, b) == 0) *out = 1;
-    else return yj_error(c->diag, c->doc, v, "'%s' must be %s or %s", key, a, b);
+    if (s && strcasecmp(s, a) == 0)
+        *out = 0;
+    else if (s && strcasecmp(s, b) == 0)
+        *out = 1;
+    else
+        return yj_error(c->diag, c->doc, v, "'%s' must be %s or %s", key, a, b);
     return 0;
 }
 
@@ -256,18 +259,16 @@ static int load_system(struct ctx *c, const json_t *root, const char *base_dir)
 
 static int parse_root(struct ctx *c, const json_t *root, const char *base_dir)
 {
-    static const char *const keys[] = {"id",        "name",   "system", "system_file",
-                                       "scale",     "templates", "answer", "aggregate",
-                                       "centre",    "items",  "groups", "norms",
-                                       NULL};
+    static const char *const keys[] = {"id",        "name",   "system",    "system_file", "scale",
+                                       "templates", "answer", "aggregate", "centre",      "items",
+                                       "groups",    "norms",  NULL};
     if (!json_is_object(root))
         return yj_error(c->diag, c->doc, root, "an instrument must be a mapping");
     int rc = ins_check_keys(c->doc, root, keys, "an instrument", c->diag);
     char id[64];
     if (rc || (rc = get_id(id, c, root, "id"))) return rc;
     if ((rc = load_system(c, root, base_dir))) return rc;
-    if (!(c->ins->id = xstrdup(id)) || !(c->ins->system = xstrdup(c->vs->id)))
-        return VSC_ERR_NOMEM;
+    if (!(c->ins->id = xstrdup(id)) || !(c->ins->system = xstrdup(c->vs->id))) return VSC_ERR_NOMEM;
     if ((rc = parse_scale(c, json_object_get(root, "scale"), root)) ||
         (rc = parse_templates(c, json_object_get(root, "templates"))))
         return rc;
@@ -284,26 +285,22 @@ static int parse_root(struct ctx *c, const json_t *root, const char *base_dir)
 
     json_t *items = json_object_get(root, "items");
     if (!json_is_array(items) || json_array_size(items) == 0)
-        return yj_error(c->diag, c->doc, items ? items : root,
-                        "'items' must be a non-empty list");
+        return yj_error(c->diag, c->doc, items ? items : root, "'items' must be a non-empty list");
     size_t i;
     json_t *v;
-    json_array_foreach(items, i, v)
-        if ((rc = parse_item(c, v))) return rc;
+    json_array_foreach(items, i, v) if ((rc = parse_item(c, v))) return rc;
     json_t *groups = json_object_get(root, "groups"), *norms = json_object_get(root, "norms");
     if (groups && !json_is_array(groups))
         return yj_error(c->diag, c->doc, groups, "'groups' must be a list");
-    json_array_foreach(groups, i, v)
-        if ((rc = parse_group(c, v))) return rc;
+    json_array_foreach(groups, i, v) if ((rc = parse_group(c, v))) return rc;
     if (norms && !json_is_array(norms))
         return yj_error(c->diag, c->doc, norms, "'norms' must be a list");
-    json_array_foreach(norms, i, v)
-        if ((rc = parse_norm(c, v))) return rc;
+    json_array_foreach(norms, i, v) if ((rc = parse_norm(c, v))) return rc;
     return 0;
 }
 
-int ins_parse_decl_in(struct vsc_instrument **out, const char *text, size_t len,
-                      const char *name, const char *base_dir, struct vsc_diag *diag)
+int ins_parse_decl_in(struct vsc_instrument **out, const char *text, size_t len, const char *name,
+                      const char *base_dir, struct vsc_diag *diag)
 {
     *out = NULL;
     struct yj_doc *doc = NULL;

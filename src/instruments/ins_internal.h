@@ -17,8 +17,8 @@ int ins_add_option(struct vsc_instrument *ins, const char *label, double value);
 struct vsc_group *ins_add_group(struct vsc_instrument *ins, const char *id);
 int ins_group_add_dim(struct vsc_group *g, const char *dim);
 int ins_group_add_item(struct vsc_group *g, const char *item_id);
-int ins_add_norm(struct vsc_instrument *ins, const char *crowd, const char *dimension,
-                 double mean, double sd, double n);
+int ins_add_norm(struct vsc_instrument *ins, const char *crowd, const char *dimension, double mean,
+                 double sd, double n);
 
 /* The letter shown for position `pos` (0-based): A..Z, then AA, AB ... */
 void ins_option_letter(char out[8], size_t pos);
@@ -30,8 +30,8 @@ int ins_load_decl_file(struct vsc_instrument **out, const char *path, struct vsc
 int ins_parse_decl(struct vsc_instrument **out, const char *text, size_t len, const char *name,
                    struct vsc_diag *diag);
 /* The same, resolving `system_file` against `base_dir` (NULL: the cwd). */
-int ins_parse_decl_in(struct vsc_instrument **out, const char *text, size_t len,
-                      const char *name, const char *base_dir, struct vsc_diag *diag);
+int ins_parse_decl_in(struct vsc_instrument **out, const char *text, size_t len, const char *name,
+                      const char *base_dir, struct vsc_diag *diag);
 int ins_load_builtin(struct vsc_instrument **out, const char *name, struct vsc_diag *diag);
 int ins_load_pvqrr(struct vsc_instrument **out, const char *path, struct vsc_diag *diag);
 int ins_load_valuebench(struct vsc_instrument **out, const char *path, const char *questionnaire,
@@ -62,15 +62,14 @@ struct csv {
 /* Reads one record into `fields` (cleared first; each a malloc'd string). Returns 1 when a
  * record was read, 0 at the end, VSC_ERR_INPUT for an unterminated quote (diag at its line),
  * VSC_ERR_NOMEM. `*rec_line` is the record's first line. */
-int csv_next(struct csv *c, json_t *fields, int *rec_line, const char *name,
-             struct vsc_diag *diag);
+int csv_next(struct csv *c, json_t *fields, int *rec_line, const char *name, struct vsc_diag *diag);
 
 /* Small checks shared by the YAML-based parsers. */
 /* Fails with a diag naming the first key of `obj` not in the NULL-terminated `allowed`. */
 int ins_check_keys(const struct yj_doc *doc, const json_t *obj, const char *const *allowed,
-                  const char *what, struct vsc_diag *diag);
+                   const char *what, struct vsc_diag *diag);
 /* A string member, or NULL when absent; a present non-string fails with a diag. */
 int ins_get_string(const char **out, const struct yj_doc *doc, const json_t *obj, const char *key,
-                  int required, struct vsc_diag *diag);
+                   int required, struct vsc_diag *diag);
 
 #endif

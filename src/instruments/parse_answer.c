@@ -75,14 +75,15 @@ static long by_letter(const struct reader *r, const char *s, size_t len)
 /* Case-insensitive equality of s[0..len) with the label, ignoring the label's outer spaces. */
 static int label_is(const char *label, const char *s, size_t len)
 {
-    while (isspace((unsigned char)*label)) label++;
+    while (isspace((unsigned char)*label))
+        label++;
     size_t ll = strlen(label);
-    while (ll && isspace((unsigned char)label[ll - 1])) ll--;
+    while (ll && isspace((unsigned char)label[ll - 1]))
+        ll--;
     return ll == len && ll > 0 && strncasecmp(label, s, len) == 0;
 }
 
-static enum vsc_parse_status strict(const struct reader *r, const char *s, size_t len,
-                                    size_t *out)
+static enum vsc_parse_status strict(const struct reader *r, const char *s, size_t len, size_t *out)
 {
     long found = -1;
     /* Try the text as is, then without its decoration: "B." "B)" "(B)". */
@@ -91,10 +92,13 @@ static enum vsc_parse_status strict(const struct reader *r, const char *s, size_
         size_t n = len;
         if (pass == 1) {
             int paren = n && p[n - 1] == ')';
-            while (n && (p[n - 1] == '.' || p[n - 1] == ')')) n--;
+            while (n && (p[n - 1] == '.' || p[n - 1] == ')'))
+                n--;
             if (paren && n && p[0] == '(') p++, n--;
-            while (n && isspace((unsigned char)p[n - 1])) n--;
-            while (n && isspace((unsigned char)*p)) p++, n--;
+            while (n && isspace((unsigned char)p[n - 1]))
+                n--;
+            while (n && isspace((unsigned char)*p))
+                p++, n--;
             if (n == len) break;
         }
         long cand[3] = {-1, -1, -1}, v;
@@ -123,9 +127,9 @@ struct span {
  * lowercase word makes it the article or the pronoun ("A good one", "I think"). */
 static int option_context(const char *w, size_t len)
 {
-    static const char *const words[] = {"or", "and", "nor", "is", "was", "seems", "fits",
-                                        "best", "describes", "matches", "because", "since",
-                                        "but", "vs", "versus", "then", NULL};
+    static const char *const words[] = {"or",   "and",  "nor",       "is",      "was",     "seems",
+                                        "fits", "best", "describes", "matches", "because", "since",
+                                        "but",  "vs",   "versus",    "then",    NULL};
     for (const char *const *x = words; *x; x++)
         if (strlen(*x) == len && strncmp(*x, w, len) == 0) return 1;
     return 0;
@@ -134,22 +138,21 @@ static int option_context(const char *w, size_t len)
 /* Previous words that introduce an option even in lowercase ("option b", "answer: c"). */
 static int introduces(const char *w, size_t len)
 {
-    static const char *const words[] = {"option", "answer", "choice", "choose", "pick",
-                                        "select", "letter", NULL};
+    static const char *const words[] = {"option", "answer", "choice", "choose",
+                                        "pick",   "select", "letter", NULL};
     for (const char *const *x = words; *x; x++)
         if (strlen(*x) == len && strncasecmp(*x, w, len) == 0) return 1;
     return 0;
 }
 
-static enum vsc_parse_status lenient(const struct reader *r, const char *s, size_t len,
-                                     size_t *out)
+static enum vsc_parse_status lenient(const struct reader *r, const char *s, size_t len, size_t *out)
 {
     long found = -1;
     int conflict = 0;
-#define FOUND(opt)                                                                               \
-    do {                                                                                         \
-        if (found >= 0 && found != (opt)) conflict = 1;                                          \
-        found = (opt);                                                                           \
+#define FOUND(opt)                                                                                 \
+    do {                                                                                           \
+        if (found >= 0 && found != (opt)) conflict = 1;                                            \
+        found = (opt);                                                                             \
     } while (0)
 
     /* 1. Labels, whole words only; a label inside a longer matched label ("like me" in
@@ -158,11 +161,13 @@ static enum vsc_parse_status lenient(const struct reader *r, const char *s, size
     size_t n_spans = 0, cap = 0;
     for (size_t i = 0; i < r->n; i++) {
         const char *label = r->ins->options[i].label;
-        while (isspace((unsigned char)*label)) label++;
+        while (isspace((unsigned char)*label))
+            label++;
         size_t ll = strlen(label);
-        while (ll && isspace((unsigned char)label[ll - 1])) ll--;
+        while (ll && isspace((unsigned char)label[ll - 1]))
+            ll--;
         long v;
-        if (ll == 0 || whole_number(label, ll, &v)) continue; /* numbers are tokens below */
+        if (ll == 0 || whole_number(label, ll, &v)) continue;      /* numbers are tokens below */
         if (ll == 1 && isalpha((unsigned char)label[0])) continue; /* read as letters */
         for (size_t at = 0; at + ll <= len; at++) {
             if (strncasecmp(s + at, label, ll) != 0) continue;
@@ -198,7 +203,8 @@ static enum vsc_parse_status lenient(const struct reader *r, const char *s, size
             continue;
         }
         size_t end = at;
-        while (end < len && is_word((unsigned char)s[end])) end++;
+        while (end < len && is_word((unsigned char)s[end]))
+            end++;
         int covered = 0;
         for (size_t k = 0; k < n_spans && !covered; k++)
             covered = spans[k].start <= at && end <= spans[k].end;
@@ -220,13 +226,15 @@ static enum vsc_parse_status lenient(const struct reader *r, const char *s, size
             if (upper && (w[0] == 'A' || w[0] == 'I') && !intro) {
                 /* "I think", "I'm", "A good one": the pronoun or the article. */
                 size_t k = end;
-                int apostrophe = k < len && (s[k] == '\'' ||
-                                             (k + 2 < len && (unsigned char)s[k] == 0xE2 &&
-                                              (unsigned char)s[k + 1] == 0x80 &&
-                                              (unsigned char)s[k + 2] == 0x99));
-                while (k < len && s[k] == ' ') k++;
+                int apostrophe =
+                    k < len && (s[k] == '\'' || (k + 2 < len && (unsigned char)s[k] == 0xE2 &&
+                                                 (unsigned char)s[k + 1] == 0x80 &&
+                                                 (unsigned char)s[k + 2] == 0x99));
+                while (k < len && s[k] == ' ')
+                    k++;
                 size_t ws = k;
-                while (k < len && islower((unsigned char)s[k])) k++;
+                while (k < len && islower((unsigned char)s[k]))
+                    k++;
                 int word_follows =
                     ws > end && k > ws && (k == len || !is_word((unsigned char)s[k]));
                 int pronoun = apostrophe || (word_follows && !option_context(s + ws, k - ws));
@@ -261,8 +269,10 @@ enum vsc_parse_status vsc_parse_answer(size_t *out_option, const char *text,
     }
     size_t len = strnlen(text, MAX_ANSWER);
     const char *s = text;
-    while (len && isspace((unsigned char)*s)) s++, len--;
-    while (len && isspace((unsigned char)s[len - 1])) len--;
+    while (len && isspace((unsigned char)*s))
+        s++, len--;
+    while (len && isspace((unsigned char)s[len - 1]))
+        len--;
     if (len == 0) return VSC_PARSE_UNPARSEABLE;
     size_t opt;
     if (strict(&r, s, len, &opt) == VSC_PARSE_OK) {

@@ -13,7 +13,8 @@ static int check_messages(const json_t *msgs, const char *path, int line, struct
         return vsc_diag_set(diag, path, line, 1, "\"messages\" must be a non-empty array");
     size_t i;
     json_t *m;
-    json_array_foreach(msgs, i, m) {
+    json_array_foreach(msgs, i, m)
+    {
         json_t *role = json_object_get(m, "role"), *content = json_object_get(m, "content");
         if (!json_is_object(m) || !json_is_string(role) || !json_is_string(content) ||
             json_string_length(role) == 0)
@@ -59,8 +60,7 @@ static int add_line(struct vsc_instrument *ins, json_t *obj, json_t *seen, const
     json_t *arr = NULL;
     if (prompt) {
         if (!json_is_string(prompt))
-            return vsc_diag_set(diag, path, line, 1, "\"prompt\" must be a string (id '%s')",
-                                id);
+            return vsc_diag_set(diag, path, line, 1, "\"prompt\" must be a string (id '%s')", id);
         arr = json_pack("[{s:s,s:O}]", "role", "user", "content", prompt);
         if (!arr) return VSC_ERR_NOMEM;
     } else {

@@ -44,17 +44,20 @@ static json_t *pick(const struct yj_doc *doc, const char *path, const char *name
         if (json_array_size(root) == 1) return json_array_get(root, 0);
         struct buf b;
         buf_init(&b, 600);
-        json_array_foreach(root, i, q) {
+        json_array_foreach(root, i, q)
+        {
             const char *n = json_string_value(json_object_get(q, "name"));
             if (n && buf_printf(&b, "%s%s", b.len ? ", " : "", n)) break;
         }
-        *rc = vsc_diag_set(diag, path, 0, 0, "the file has %zu questionnaires; name one with "
-                                             "#NAME (%s)",
+        *rc = vsc_diag_set(diag, path, 0, 0,
+                           "the file has %zu questionnaires; name one with "
+                           "#NAME (%s)",
                            json_array_size(root), b.data ? b.data : "");
         buf_free(&b);
         return NULL;
     }
-    json_array_foreach(root, i, q) {
+    json_array_foreach(root, i, q)
+    {
         const char *n = json_string_value(json_object_get(q, "name"));
         if (n && strcmp(n, name) == 0) return q;
     }
@@ -62,14 +65,15 @@ static json_t *pick(const struct yj_doc *doc, const char *path, const char *name
     return NULL;
 }
 
-static int parse_categories(struct vsc_instrument *ins, const struct yj_doc *doc,
-                            const json_t *q, struct vsc_diag *diag)
+static int parse_categories(struct vsc_instrument *ins, const struct yj_doc *doc, const json_t *q,
+                            struct vsc_diag *diag)
 {
     json_t *cats = json_object_get(q, "categories"), *cat;
     size_t i;
     if (cats && !json_is_array(cats))
         return yj_error(diag, doc, cats, "'categories' must be a list");
-    json_array_foreach(cats, i, cat) {
+    json_array_foreach(cats, i, cat)
+    {
         const char *cname;
         int rc;
         if (!json_is_object(cat)) return yj_error(diag, doc, cat, "a category must be an object");
@@ -82,7 +86,8 @@ static int parse_categories(struct vsc_instrument *ins, const struct yj_doc *doc
          * overlaps an earlier category is scored as a group of its questions instead. */
         int overlaps = 0;
         size_t k;
-        json_array_foreach(qs, k, v) {
+        json_array_foreach(qs, k, v)
+        {
             char num[32];
             long at = num_text(num, v) ? -1 : vsc_instrument_find_item(ins, num);
             if (at < 0)
@@ -91,7 +96,8 @@ static int parse_categories(struct vsc_instrument *ins, const struct yj_doc *doc
         }
         struct vsc_group *g = overlaps ? ins_add_group(ins, cname) : NULL;
         if (overlaps && !g) return VSC_ERR_NOMEM;
-        json_array_foreach(qs, k, v) {
+        json_array_foreach(qs, k, v)
+        {
             char num[32];
             num_text(num, v);
             struct vsc_item *it = &ins->items[vsc_instrument_find_item(ins, num)];
@@ -105,7 +111,8 @@ static int parse_categories(struct vsc_instrument *ins, const struct yj_doc *doc
         json_t *crowd = json_object_get(cat, "crowd"), *c;
         if (crowd && !json_is_array(crowd))
             return yj_error(diag, doc, crowd, "'crowd' of '%s' must be a list", cname);
-        json_array_foreach(crowd, k, c) {
+        json_array_foreach(crowd, k, c)
+        {
             const char *who;
             json_t *mean = json_object_get(c, "mean"), *sd = json_object_get(c, "std"),
                    *n = json_object_get(c, "n");
@@ -113,8 +120,8 @@ static int parse_categories(struct vsc_instrument *ins, const struct yj_doc *doc
             if ((rc = ins_get_string(&who, doc, c, "crowd_name", 1, diag))) return rc;
             if (!json_is_number(mean) || !json_is_number(sd) || !json_is_number(n))
                 return yj_error(diag, doc, c, "crowd '%s' needs numbers mean, std and n", who);
-            if ((rc = ins_add_norm(ins, who, cname, json_number_value(mean),
-                                   json_number_value(sd), json_number_value(n))))
+            if ((rc = ins_add_norm(ins, who, cname, json_number_value(mean), json_number_value(sd),
+                                   json_number_value(n))))
                 return rc;
         }
     }
@@ -147,7 +154,8 @@ static int build(struct vsc_instrument *ins, const struct yj_doc *doc, const jso
     const char *num;
     if (!json_is_object(qs) || json_object_size(qs) == 0)
         return yj_error(diag, doc, qs ? qs : q, "'questions' must be a non-empty object");
-    json_object_foreach(qs, num, v) {
+    json_object_foreach(qs, num, v)
+    {
         if (!json_is_string(v) || json_string_length(v) == 0)
             return yj_error(diag, doc, v, "question '%s' must be non-empty text", num);
         struct vsc_item *it = ins_add_item(ins);
@@ -158,7 +166,8 @@ static int build(struct vsc_instrument *ins, const struct yj_doc *doc, const jso
     json_t *rev = json_object_get(q, "reverse");
     size_t i;
     if (rev && !json_is_array(rev)) return yj_error(diag, doc, rev, "'reverse' must be a list");
-    json_array_foreach(rev, i, v) {
+    json_array_foreach(rev, i, v)
+    {
         char n[32];
         long at = num_text(n, v) ? -1 : vsc_instrument_find_item(ins, n);
         if (at < 0) return yj_error(diag, doc, v, "'reverse' names an unknown question");

@@ -74,16 +74,17 @@ static int on_line(json_t *obj, int line, void *payload)
                             "\"options\" must be a list of the 6 answer labels (question %d)", n);
     size_t i;
     json_t *o;
-    json_array_foreach(opts, i, o)
-        if (!json_is_string(o) || json_string_length(o) == 0)
-            return vsc_diag_set(st->diag, st->path, line, 1,
-                                "option %zu of question %d is not text", i + 1, n);
+    json_array_foreach(opts, i,
+                       o) if (!json_is_string(o) ||
+                              json_string_length(o) ==
+                                  0) return vsc_diag_set(st->diag, st->path, line, 1,
+                                                         "option %zu of question %d is not text",
+                                                         i + 1, n);
     if (!st->options) {
         st->options = json_incref(opts);
         st->options_line = line;
-        json_array_foreach(opts, i, o)
-            if (ins_add_option(st->ins, json_string_value(o), (double)(i + 1)))
-                return VSC_ERR_NOMEM;
+        json_array_foreach(opts, i, o) if (ins_add_option(st->ins, json_string_value(o),
+                                                          (double)(i + 1))) return VSC_ERR_NOMEM;
     } else if (!json_equal(opts, st->options)) {
         /* One scale for the whole instrument: answers are read against it. */
         return vsc_diag_set(st->diag, st->path, line, 1,
@@ -138,8 +139,8 @@ int ins_load_pvqrr(struct vsc_instrument **out, const char *path, struct vsc_dia
     size_t len = 0;
     for (int n = 1; n <= PVQ_N; n++)
         if (!st.line_of[n] && len < sizeof(missing) - 8)
-            len += (size_t)snprintf(missing + len, sizeof(missing) - len, "%s%d", len ? ", " : "",
-                                    n);
+            len +=
+                (size_t)snprintf(missing + len, sizeof(missing) - len, "%s%d", len ? ", " : "", n);
     if (len) {
         /* The key and MRAT centring need every item: a partial file would shift the scores. */
         rc = vsc_diag_set(diag, path, 0, 0, "PVQ-RR needs all %d items; missing: %s", PVQ_N,

@@ -20,9 +20,11 @@ static const char USER_TEMPLATE[] =
 /* A copy of s without leading and trailing white space. */
 static char *trimmed(const char *s)
 {
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') s++;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
     size_t n = strlen(s);
-    while (n && strchr(" \t\r\n", s[n - 1])) n--;
+    while (n && strchr(" \t\r\n", s[n - 1]))
+        n--;
     return xstrndup(s, n);
 }
 
@@ -145,7 +147,8 @@ int ins_load_valuebench(struct vsc_instrument **out, const char *path, const cha
         buf_init(&b, 600);
         const char *k;
         json_t *v;
-        json_object_foreach(names, k, v) {
+        json_object_foreach(names, k, v)
+        {
             if (buf_printf(&b, "%s%s", b.len ? ", " : "", k)) break; /* capped: enough shown */
         }
         rc = vsc_diag_set(diag, path, 0, 0, "no questionnaire '%s' (the file has: %s)",

@@ -98,7 +98,8 @@ int vs_parse(struct vsc_value_system **out, const char *text, size_t len, const 
     if (!vs->id || !vs->name || !vs->dims) goto fail;
     size_t i;
     json_t *d;
-    json_array_foreach(dims, i, d) {
+    json_array_foreach(dims, i, d)
+    {
         if ((rc = parse_dim(&vs->dims[i], doc, d, json_is_true(circ), i, diag))) {
             vs->n_dims = i + 1; /* free what was filled */
             goto fail;

@@ -11,7 +11,8 @@ int ins_check_keys(const struct yj_doc *doc, const json_t *obj, const char *cons
 {
     const char *key;
     json_t *val;
-    json_object_foreach((json_t *)obj, key, val) {
+    json_object_foreach((json_t *)obj, key, val)
+    {
         const char *const *a;
         for (a = allowed; *a; a++)
             if (strcmp(*a, key) == 0) break;
@@ -20,8 +21,8 @@ int ins_check_keys(const struct yj_doc *doc, const json_t *obj, const char *cons
     return 0;
 }
 
-int ins_get_string(const char **out, const struct yj_doc *doc, const json_t *obj,
-                   const char *key, int required, struct vsc_diag *diag)
+int ins_get_string(const char **out, const struct yj_doc *doc, const json_t *obj, const char *key,
+                   int required, struct vsc_diag *diag)
 {
     *out = NULL;
     json_t *v = json_object_get(obj, key);
@@ -51,7 +52,8 @@ int ins_jsonl_foreach(const char *path, int (*fn)(json_t *obj, int line, void *p
         pos += n + (nl ? 1 : 0);
         line++;
         size_t k;
-        for (k = 0; k < n && strchr(" \t\r", start[k]); k++) {}
+        for (k = 0; k < n && strchr(" \t\r", start[k]); k++) {
+        }
         if (k == n) continue; /* blank lines are allowed */
         json_error_t err;
         json_t *obj = json_loadb(start, n, JSON_REJECT_DUPLICATES, &err);
@@ -68,8 +70,7 @@ int ins_jsonl_foreach(const char *path, int (*fn)(json_t *obj, int line, void *p
     return rc;
 }
 
-int csv_next(struct csv *c, json_t *fields, int *rec_line, const char *name,
-             struct vsc_diag *diag)
+int csv_next(struct csv *c, json_t *fields, int *rec_line, const char *name, struct vsc_diag *diag)
 {
     json_array_clear(fields);
     /* Skip empty lines between records. */
@@ -115,8 +116,7 @@ int csv_next(struct csv *c, json_t *fields, int *rec_line, const char *name,
             return vsc_diag_set(diag, name, *rec_line, 0, "invalid UTF-8 in field %zu",
                                 json_array_size(fields) + 1);
         }
-        if (json_array_append_new(fields, json_stringn(f.data ? f.data : "", f.len)))
-            goto nomem;
+        if (json_array_append_new(fields, json_stringn(f.data ? f.data : "", f.len))) goto nomem;
         if (c->p < c->end && *c->p == ',') {
             c->p++;
             continue;

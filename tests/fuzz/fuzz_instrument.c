@@ -32,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct vsc_instrument *ins = NULL;
     /* system_file is resolved against a folder that does not exist, so the fuzzer cannot
      * make the parser read files of the machine. */
-    if (ins_parse_decl_in(&ins, (const char *)data, size, "fuzz", "/nonexistent-fuzz-dir",
-                          &d) == 0) {
+    if (ins_parse_decl_in(&ins, (const char *)data, size, "fuzz", "/nonexistent-fuzz-dir", &d) ==
+        0) {
         char *m = NULL;
         for (size_t i = 0; i < ins->n_items && i < 4; i++) {
             if (vsc_instrument_render(&m, ins, i, NULL, "p") == 0) free(m);
@@ -50,7 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = 0;
     size_t opt;
     size_t rev[11];
-    for (size_t i = 0; i < 11; i++) rev[i] = 10 - i;
+    for (size_t i = 0; i < 11; i++)
+        rev[i] = 10 - i;
     if (vsc_parse_answer(&opt, text, schwartz, NULL) != VSC_PARSE_UNPARSEABLE &&
         opt >= schwartz->n_options)
         abort();

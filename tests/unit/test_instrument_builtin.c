@@ -24,15 +24,17 @@ static struct vsc_instrument *load(const char *name)
 }
 
 /* Counts items per dimension of `vs`, and reverse-keyed ones; fails on an unknown dimension. */
-static void count(const struct vsc_instrument *ins, const struct vsc_value_system *vs,
-                  size_t *n, size_t *n_rev)
+static void count(const struct vsc_instrument *ins, const struct vsc_value_system *vs, size_t *n,
+                  size_t *n_rev)
 {
     for (size_t i = 0; i < ins->n_items; i++) {
         int k = vsc_value_system_find(vs, ins->items[i].dimension);
         assert_true(k >= 0);
         n[k]++;
-        if (ins->items[i].key == -1) n_rev[k]++;
-        else assert_int_equal(ins->items[i].key, 1);
+        if (ins->items[i].key == -1)
+            n_rev[k]++;
+        else
+            assert_int_equal(ins->items[i].key, 1);
         assert_true(strlen(ins->items[i].text) > 20);
     }
 }

@@ -105,10 +105,9 @@ static void test_pvqrr_shared(void **state)
     static const struct {
         const char *value;
         size_t n;
-    } counts[] = {{"self-direction", 6}, {"stimulation", 3}, {"hedonism", 3},
-                  {"achievement", 3},    {"power", 6},       {"security", 6},
-                  {"conformity", 6},     {"tradition", 6},   {"benevolence", 6},
-                  {"universalism", 9}};
+    } counts[] = {{"self-direction", 6}, {"stimulation", 3}, {"hedonism", 3},   {"achievement", 3},
+                  {"power", 6},          {"security", 6},    {"conformity", 6}, {"tradition", 6},
+                  {"benevolence", 6},    {"universalism", 9}};
     for (size_t v = 0; v < 10; v++) {
         size_t n = 0;
         for (size_t i = 0; i < ins->n_items; i++)
@@ -183,7 +182,8 @@ static void test_valuebench_shared(void **state)
     for (size_t i = 0; i < ins->n_items; i++)
         for (size_t f = 0; f < 5; f++)
             if (strcmp(ins->items[i].dimension, found[f]) == 0) per[f]++;
-    for (size_t f = 0; f < 5; f++) assert_int_equal(per[f], 6);
+    for (size_t f = 0; f < 5; f++)
+        assert_int_equal(per[f], 6);
     vsc_instrument_free(ins);
 
     ins = load_ok("valuebench", path); /* every questionnaire */
@@ -277,7 +277,7 @@ static void test_psychobench(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pvqrr_shared),     cmocka_unit_test(test_pvqrr_bad),
+        cmocka_unit_test(test_pvqrr_shared),      cmocka_unit_test(test_pvqrr_bad),
         cmocka_unit_test(test_valuebench_shared), cmocka_unit_test(test_valuebench_fixture),
         cmocka_unit_test(test_psychobench),
     };

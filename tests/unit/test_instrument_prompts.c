@@ -73,8 +73,7 @@ static void test_bad_files(void **state)
         int rc = vsc_instrument_load(&ins, "prompts", path, DATA, &d);
         if (rc != VSC_ERR_INPUT || d.line != cases[i].line || d.col != cases[i].col ||
             !strstr(d.msg, cases[i].msg_part))
-            print_error("case %s: rc %d at %d:%d: %s\n", cases[i].file, rc, d.line, d.col,
-                        d.msg);
+            print_error("case %s: rc %d at %d:%d: %s\n", cases[i].file, rc, d.line, d.col, d.msg);
         assert_int_equal(rc, VSC_ERR_INPUT);
         assert_null(ins);
         assert_int_equal(d.line, cases[i].line);

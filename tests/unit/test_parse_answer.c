@@ -16,20 +16,19 @@ static struct vsc_instrument *make(const char *const *labels, size_t n)
 {
     struct vsc_instrument *ins = ins_new();
     assert_non_null(ins);
-    for (size_t i = 0; i < n; i++) assert_int_equal(ins_add_option(ins, labels[i], (double)i), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(ins_add_option(ins, labels[i], (double)i), 0);
     return ins;
 }
 
 static struct vsc_instrument *by_name(const char *name)
 {
-    static const char *const pvq6[] = {"Not like me at all", "Not like me",
-                                       "A little like me",   "Somewhat like me",
-                                       "Like me",            "Very much like me"};
-    static const char *const rating11[] = {"0", "1", "2", "3", "4", "5",
-                                           "6", "7", "8", "9", "10"};
+    static const char *const pvq6[] = {"Not like me at all", "Not like me", "A little like me",
+                                       "Somewhat like me",   "Like me",     "Very much like me"};
+    static const char *const rating11[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"};
     static const char *const letters10[] = {
-        "Strongly reject", "Reject", "Mostly reject",   "Lean reject",    "Unsure",
-        "Lean accept",     "Mostly accept", "Accept", "Strongly accept", "Fully accept"};
+        "Strongly reject", "Reject",        "Mostly reject", "Lean reject",     "Unsure",
+        "Lean accept",     "Mostly accept", "Accept",        "Strongly accept", "Fully accept"};
     if (strcmp(name, "pvq6") == 0) return make(pvq6, 6);
     if (strcmp(name, "rating11") == 0) return make(rating11, 11);
     if (strcmp(name, "letters10") == 0) return make(letters10, 10);
@@ -82,13 +81,14 @@ static void test_table(void **state)
         size_t opt = 999;
         enum vsc_parse_status st = vsc_parse_answer(&opt, cols[2], ins, order);
         char got[256];
-        if (st == VSC_PARSE_UNPARSEABLE) snprintf(got, sizeof(got), "UNPARSEABLE");
+        if (st == VSC_PARSE_UNPARSEABLE)
+            snprintf(got, sizeof(got), "UNPARSEABLE");
         else
             snprintf(got, sizeof(got), "%s:%s", st == VSC_PARSE_OK ? "OK" : "LENIENT",
                      opt < ins->n_options ? ins->options[opt].label : "?");
         if (strcmp(got, cols[3]) != 0) {
-            print_error("answers.tsv:%d: [%s] \"%s\": got %s, want %s\n", lineno, cols[0],
-                        cols[2], got, cols[3]);
+            print_error("answers.tsv:%d: [%s] \"%s\": got %s, want %s\n", lineno, cols[0], cols[2],
+                        got, cols[3]);
             failed++;
         }
         cases++;

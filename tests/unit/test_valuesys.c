@@ -68,8 +68,7 @@ static void test_schwartz_hierarchy(void **state)
     assert_int_equal(u, 9);
     assert_string_equal(s10->dims[u].parent, "self-transcendence");
     assert_string_equal(s10->dims[vsc_value_system_find(s10, "hedonism")].parent, "openness");
-    assert_string_equal(s10->dims[vsc_value_system_find(s10, "tradition")].parent,
-                        "conservation");
+    assert_string_equal(s10->dims[vsc_value_system_find(s10, "tradition")].parent, "conservation");
     assert_string_equal(s19->dims[vsc_value_system_find(s19, "humility")].parent, "tradition");
     assert_int_equal(vsc_value_system_find(s10, "Universalism"), -1);
     assert_int_equal(vsc_value_system_find(mft, "liberty"), 5);
