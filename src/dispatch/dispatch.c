@@ -599,6 +599,15 @@ int dispatch_run(struct vsc_store *store, const struct dispatch_opts *opts, stru
                 more_http = 1;
         if (!d.http_active && !d.retry_head && !pending_local && !more_http) break;
         if (pending_local) continue;
+        /* The commit above freed slots: fill them now rather than after the next wait, which
+         * would idle them for a poll round (or 100 ms when nothing else is in flight). */
+        int can_start = 0;
+        double t = now_ms();
+        for (size_t i = 0; i < d.n_models && !can_start; i++) {
+            struct model_rt *m = &d.models[i];
+            can_start = m->ops->is_http && !m->exhausted && m->busy < m->limit && rate_allows(m, t);
+        }
+        if (can_start) continue;
         int timeout = 100;
         if (d.retry_head) {
             double wait = d.retry_head->due_ms - now_ms();
