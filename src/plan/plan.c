@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan/personas.h"
 #include "util/util.h"
 #include "valscope/instrument.h"
 
@@ -33,45 +34,143 @@ void plan_cache_key(char out[65], const char *identity, const char *body, int sa
     sha256_final_hex(&c, out);
 }
 
-/* A condition: an id and the persona/system text it adds (NULL for the baseline). */
+/* A condition: an id, the persona/system text it adds (NULL for the baseline) and, for
+ * role-play personas, their attributes (kept in each cell's meta for effect sizes). */
 struct condition {
     char *id;
     char *persona;
+    json_t *attrs;
 };
 
+static void conditions_free(struct condition *conds, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(conds[i].id);
+        free(conds[i].persona);
+        json_decref(conds[i].attrs);
+    }
+    free(conds);
+}
+
+static int add_condition(struct condition **conds, size_t *n, size_t *cap, const char *id,
+                         const char *persona, const char *attrs_json)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        struct condition *g = realloc(*conds, ncap * sizeof(*g));
+        if (!g) return VSC_ERR_NOMEM;
+        *conds = g;
+        *cap = ncap;
+    }
+    struct condition *c = &(*conds)[(*n)++];
+    c->id = strdup(id);
+    c->persona = persona ? strdup(persona) : NULL;
+    c->attrs = attrs_json ? json_loads(attrs_json, 0, NULL) : NULL;
+    return c->id ? 0 : VSC_ERR_NOMEM;
+}
+
+static const char *const CONDITION_KEYS[] = {"baseline", "system_prompts", "personas",
+                                             "persona_seeds", "persona_file", "persona_template",
+                                             NULL};
+
+/* conditions: {baseline: true, system_prompts: {name: text}, personas: N,
+ *              persona_seeds: [1, 11, 21], persona_file: F, persona_template: T} */
 static int parse_conditions(struct condition **out, size_t *out_n, const struct vsc_config *cfg,
-                            struct vsc_diag *diag)
+                            const char *base_dir, struct vsc_diag *diag)
 {
     json_t *c = json_loads(cfg->conditions_json, 0, NULL);
-    json_t *baseline = json_object_get(c, "baseline");
-    json_t *prompts = json_object_get(c, "system_prompts");
-    size_t n = 0, cap = 1 + json_object_size(prompts);
-    struct condition *conds = calloc(cap, sizeof(*conds));
-    if (!conds) {
-        json_decref(c);
-        return VSC_ERR_NOMEM;
-    }
-    if (!baseline || json_is_true(baseline)) conds[n++].id = strdup("baseline");
+    struct condition *conds = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
     const char *k;
     json_t *v;
+    json_object_foreach(c, k, v)
+    {
+        int known = 0;
+        for (const char *const *p = CONDITION_KEYS; *p; p++) known |= !strcmp(*p, k);
+        if (!known) {
+            rc = vsc_diag_set(diag, cfg->path, 0, 0,
+                              "conditions: unknown key '%s' (allowed: baseline, system_prompts, "
+                              "personas, persona_seeds, persona_file, persona_template)",
+                              k);
+            goto done;
+        }
+    }
+    json_t *baseline = json_object_get(c, "baseline");
+    if (baseline && !json_is_boolean(baseline)) {
+        rc = vsc_diag_set(diag, cfg->path, 0, 0, "conditions.baseline must be true or false");
+        goto done;
+    }
+    if (!baseline || json_is_true(baseline))
+        if ((rc = add_condition(&conds, &n, &cap, "baseline", NULL, NULL))) goto done;
+    json_t *prompts = json_object_get(c, "system_prompts");
+    if (prompts && !json_is_object(prompts)) {
+        rc = vsc_diag_set(diag, cfg->path, 0, 0, "conditions.system_prompts must map names to text");
+        goto done;
+    }
     json_object_foreach(prompts, k, v)
     {
         if (!json_is_string(v)) {
-            json_decref(c);
-            for (size_t i = 0; i < n; i++) free(conds[i].id), free(conds[i].persona);
-            free(conds);
-            return vsc_diag_set(diag, cfg->path, 0, 0,
-                                "conditions.system_prompts.%s must be text", k);
+            rc = vsc_diag_set(diag, cfg->path, 0, 0, "conditions.system_prompts.%s must be text", k);
+            goto done;
         }
-        conds[n].id = strdup(k);
-        conds[n++].persona = strdup(json_string_value(v));
+        if ((rc = add_condition(&conds, &n, &cap, k, json_string_value(v), NULL))) goto done;
     }
+    const char *tmpl = json_string_value(json_object_get(c, "persona_template"));
+    json_t *np = json_object_get(c, "personas");
+    if (np && (!json_is_integer(np) || json_integer_value(np) < 0 ||
+               json_integer_value(np) > 10000000)) {
+        rc = vsc_diag_set(diag, cfg->path, 0, 0, "conditions.personas must be a count (0 or more)");
+        goto done;
+    }
+    json_t *seeds = json_object_get(c, "persona_seeds");
+    if (seeds && !json_is_array(seeds)) {
+        rc = vsc_diag_set(diag, cfg->path, 0, 0, "conditions.persona_seeds must be a list of numbers");
+        goto done;
+    }
+    size_t n_seeds = seeds ? json_array_size(seeds) : 1;
+    for (size_t si = 0; np && si < n_seeds; si++) {
+        json_t *sv = seeds ? json_array_get(seeds, si) : NULL;
+        if (seeds && !json_is_integer(sv)) {
+            rc = vsc_diag_set(diag, cfg->path, 0, 0, "conditions.persona_seeds must be whole numbers");
+            goto done;
+        }
+        long long seed = sv ? json_integer_value(sv) : 1;
+        for (json_int_t pi = 0; pi < json_integer_value(np); pi++) {
+            struct persona p = {0};
+            if ((rc = persona_sample(&p, (uint64_t)seed, (int)pi, tmpl))) goto done;
+            char id[64];
+            snprintf(id, sizeof(id), "persona:%lld:%lld", seed, (long long)pi);
+            rc = add_condition(&conds, &n, &cap, id, p.text, p.attrs_json);
+            persona_clear(&p);
+            if (rc) goto done;
+        }
+    }
+    const char *pfile = json_string_value(json_object_get(c, "persona_file"));
+    if (pfile) {
+        struct persona *ps = NULL;
+        size_t nps = 0;
+        char *path = path_join(base_dir, pfile);
+        rc = persona_load_file(&ps, &nps, path, tmpl, diag);
+        free(path);
+        for (size_t i = 0; !rc && i < nps; i++) {
+            char *id = xasprintf("persona:file:%s", ps[i].id);
+            rc = add_condition(&conds, &n, &cap, id, ps[i].text, ps[i].attrs_json);
+            free(id);
+        }
+        for (size_t i = 0; i < nps; i++) persona_clear(&ps[i]);
+        free(ps);
+        if (rc) goto done;
+    }
+    if (n == 0)
+        rc = vsc_diag_set(diag, cfg->path, 0, 0,
+                          "conditions: no condition left (baseline: false and no system_prompts "
+                          "or personas)");
+done:
     json_decref(c);
-    if (n == 0) {
-        free(conds);
-        return vsc_diag_set(diag, cfg->path, 0, 0,
-                            "conditions: no condition left (baseline: false and no "
-                            "system_prompts)");
+    if (rc) {
+        conditions_free(conds, n);
+        return rc;
     }
     *out = conds;
     *out_n = n;
@@ -97,11 +196,12 @@ struct plan_ins {
 };
 
 static int cell_meta(char **out, const struct plan_ins *pi, size_t item, const size_t *order,
-                     const char *respondent, int repeat)
+                     const char *respondent, int repeat, json_t *persona_attrs)
 {
     const struct vsc_instrument *ins = pi->ins;
     const struct vsc_item *it = &ins->items[item];
     json_t *m = json_object();
+    if (persona_attrs) json_object_set(m, "persona", persona_attrs);
     json_object_set_new(m, "respondent", json_string(respondent));
     json_object_set_new(m, "repeat", json_integer(repeat));
     if (it->dimension) {
@@ -224,7 +324,10 @@ static char *entry_label(const struct plan_ins *pi, const struct vsc_instrument_
 
 int plan_check(const struct vsc_config *cfg, const char *base_dir, struct vsc_diag *diag)
 {
-    int rc = 0;
+    struct condition *conds = NULL;
+    size_t n_conds = 0;
+    int rc = parse_conditions(&conds, &n_conds, cfg, base_dir, diag);
+    conditions_free(conds, n_conds);
     for (size_t i = 0; i < cfg->n_instruments && !rc; i++) {
         struct plan_ins pi;
         rc = load_entry(&pi, &cfg->instruments[i], base_dir, cfg->path, diag);
@@ -239,7 +342,7 @@ int plan_build(struct vsc_store *s, int64_t run_id, const struct vsc_config *cfg
     struct condition *conds = NULL;
     size_t n_conds = 0;
     int64_t n_cells = 0, in_batch = 0;
-    int rc = parse_conditions(&conds, &n_conds, cfg, diag);
+    int rc = parse_conditions(&conds, &n_conds, cfg, base_dir, diag);
     if (rc) return rc;
     json_t *params = json_loads(cfg->params_json, 0, NULL);
     size_t *order = NULL;
@@ -298,7 +401,7 @@ int plan_build(struct vsc_store *s, int64_t run_id, const struct vsc_config *cfg
                                          "instrument %s: item %s cannot be rendered", labels[ii],
                                          ins->items[it].id);
                         if (!rc) rc = make_body(&body, m, pi, params, msgs, sample);
-                        if (!rc) rc = cell_meta(&meta, pi, it, order, resp, sample);
+                        if (!rc) rc = cell_meta(&meta, pi, it, order, resp, sample, conds[ci].attrs);
                         if (!rc) {
                             plan_cache_key(key, identity, body, sample);
                             struct vsc_cell cell = {.model = m->name,
@@ -338,8 +441,7 @@ done:
     for (size_t i = 0; labels && i < cfg->n_instruments; i++) free(labels[i]);
     free(entries);
     free(labels);
-    for (size_t i = 0; i < n_conds; i++) free(conds[i].id), free(conds[i].persona);
-    free(conds);
+    conditions_free(conds, n_conds);
     free(order);
     json_decref(params);
     *out_cells = n_cells;
