@@ -56,7 +56,7 @@ int main(int argc, char **argv)
                                  .groups = groups, .n_groups = 4};
 
     struct sc_acc *acc = NULL;
-    if (sc_acc_new(&acc, &ins)) return 2;
+    if (sc_acc_new(&acc, &ins, NULL, 0)) return 2;
     struct rng g;
     rng_seed(&g, 2024);
     double prof[D];

@@ -82,11 +82,12 @@ fail:
 struct ins_entry {
     char *run, *id, *kind, *arg, *base_dir;
     struct vsc_instrument *ins;
+    char **dim_order; /* the built-in value system's dimension order, when there is one */
+    size_t n_dim_order;
 };
 
 struct acc_entry {
     char *instrument, *condition;
-    struct vsc_instrument *ins; /* borrowed from ins_entry */
     struct sc_acc *acc;
 };
 
@@ -121,8 +122,25 @@ static int collect_instrument(const struct vsc_run_instrument *ri, void *payload
     return 0;
 }
 
+/* Records follow the value system's order (Schwartz: around the circle) when the
+ * instrument's system is a built-in one; other systems keep the instrument's item order. */
+static int load_dim_order(struct ins_entry *e)
+{
+    struct vsc_value_system *vs = NULL;
+    if (!e->ins->system || vsc_value_system_builtin(&vs, e->ins->system, NULL)) return 0;
+    int rc = VSC_ERR_NOMEM;
+    e->dim_order = calloc(vs->n_dims ? vs->n_dims : 1, sizeof *e->dim_order);
+    if (!e->dim_order) goto fail;
+    for (size_t i = 0; i < vs->n_dims; i++, e->n_dim_order++)
+        if (!(e->dim_order[i] = xstrdup(vs->dims[i].id))) goto fail;
+    rc = 0;
+fail:
+    vsc_value_system_free(vs);
+    return rc;
+}
+
 static int find_instrument(struct ctx *c, const struct vsc_answer_row *row,
-                           struct vsc_instrument **out)
+                           struct ins_entry **out)
 {
     for (size_t i = 0; i < c->n_ins; i++) {
         struct ins_entry *e = &c->ins[i];
@@ -130,9 +148,10 @@ static int find_instrument(struct ctx *c, const struct vsc_answer_row *row,
             continue;
         if (!e->ins) {
             int rc = vsc_instrument_load(&e->ins, e->kind, e->arg, e->base_dir, c->diag);
+            if (!rc) rc = load_dim_order(e);
             if (rc) return rc;
         }
-        *out = e->ins;
+        *out = e;
         return 0;
     }
     return vsc_diag_set(c->diag, NULL, 0, 0,
@@ -167,7 +186,7 @@ static int flush(struct ctx *c)
 }
 
 static struct acc_entry *find_acc(struct ctx *c, const char *instrument, const char *condition,
-                                  struct vsc_instrument *ins)
+                                  const struct ins_entry *ie)
 {
     for (size_t i = 0; i < c->n_accs; i++)
         if (!strcmp(c->accs[i].instrument, instrument) && !strcmp(c->accs[i].condition, condition))
@@ -176,9 +195,9 @@ static struct acc_entry *find_acc(struct ctx *c, const char *instrument, const c
     if (!e) return NULL;
     c->accs = e;
     e += c->n_accs;
-    *e = (struct acc_entry){.instrument = xstrdup(instrument), .condition = xstrdup(condition),
-                            .ins = ins};
-    if (!e->instrument || !e->condition || sc_acc_new(&e->acc, ins)) {
+    *e = (struct acc_entry){.instrument = xstrdup(instrument), .condition = xstrdup(condition)};
+    if (!e->instrument || !e->condition ||
+        sc_acc_new(&e->acc, ie->ins, (const char *const *)ie->dim_order, ie->n_dim_order)) {
         free(e->instrument);
         free(e->condition);
         return NULL;
@@ -287,8 +306,9 @@ static int on_answer(const struct vsc_answer_row *row, void *payload)
         c->model = xstrdup(model);
         if (!c->run || !c->model) return VSC_ERR_NOMEM;
     }
-    struct vsc_instrument *ins = NULL;
-    if ((rc = find_instrument(c, row, &ins))) return rc;
+    struct ins_entry *ie = NULL;
+    if ((rc = find_instrument(c, row, &ie))) return rc;
+    const struct vsc_instrument *ins = ie->ins;
     if (ins->n_options == 0) return 0; /* free-text prompts are the judge stage's business */
     long item = vsc_instrument_find_item(ins, row->item ? row->item : "");
     if (item < 0)
@@ -306,7 +326,7 @@ static int on_answer(const struct vsc_answer_row *row, void *payload)
         free(meta.respondent);
         return rc;
     }
-    struct acc_entry *acc = find_acc(c, row->instrument, row->condition ? row->condition : "", ins);
+    struct acc_entry *acc = find_acc(c, row->instrument, row->condition ? row->condition : "", ie);
     if (!acc) {
         free(meta.respondent);
         return VSC_ERR_NOMEM;
@@ -361,6 +381,8 @@ fail:
     for (size_t i = 0; i < c.n_ins; i++) {
         struct ins_entry *e = &c.ins[i];
         vsc_instrument_free(e->ins);
+        for (size_t d = 0; d < e->n_dim_order; d++) free(e->dim_order[d]);
+        free(e->dim_order);
         free(e->run);
         free(e->id);
         free(e->kind);

@@ -78,8 +78,8 @@ static int add_scale(struct sc_acc *a, const char *id, int is_group, size_t *ite
     return 0;
 }
 
-/* Dimensions in the order their first item appears, then the instrument's groups. */
-static int build_scales(struct sc_acc *a)
+/* Dimensions in `dim_order`, then in the order their first item appears, then the groups. */
+static int build_scales(struct sc_acc *a, const char *const *dim_order, size_t n_dim_order)
 {
     const struct vsc_instrument *ins = a->ins;
     size_t K = ins->n_items;
@@ -97,6 +97,22 @@ static int build_scales(struct sc_acc *a)
             free(items);
             return VSC_ERR_NOMEM;
         }
+    }
+    /* stable insertion sort of the dimensions by their place in dim_order */
+    for (size_t s = 1; s < a->n_scales; s++) {
+        struct scale cur = a->scales[s];
+        size_t rank = n_dim_order, t = s;
+        for (size_t r = 0; r < n_dim_order; r++)
+            if (dim_order[r] && !strcmp(dim_order[r], cur.id)) rank = r;
+        while (t > 0) {
+            size_t prev = n_dim_order;
+            for (size_t r = 0; r < n_dim_order; r++)
+                if (dim_order[r] && !strcmp(dim_order[r], a->scales[t - 1].id)) prev = r;
+            if (prev <= rank) break;
+            a->scales[t] = a->scales[t - 1];
+            t--;
+        }
+        a->scales[t] = cur;
     }
     for (size_t g = 0; g < ins->n_groups; g++) {
         const struct vsc_group *gr = &ins->groups[g];
@@ -139,7 +155,8 @@ static int build_scales(struct sc_acc *a)
     return 0;
 }
 
-int sc_acc_new(struct sc_acc **out, const struct vsc_instrument *ins)
+int sc_acc_new(struct sc_acc **out, const struct vsc_instrument *ins,
+               const char *const *dim_order, size_t n_dim_order)
 {
     *out = NULL;
     struct sc_acc *a = calloc(1, sizeof *a);
@@ -160,7 +177,7 @@ int sc_acc_new(struct sc_acc **out, const struct vsc_instrument *ins)
     a->ent_sum = calloc(K, sizeof *a->ent_sum);
     a->ent_n = calloc(K, sizeof *a->ent_n);
     if (!a->n_ok || !a->n_unp || !a->n_fail || !a->n_pend || !a->ent_sum || !a->ent_n ||
-        build_scales(a)) {
+        build_scales(a, dim_order, n_dim_order)) {
         sc_acc_free(a);
         return VSC_ERR_NOMEM;
     }
@@ -708,7 +725,7 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
                     cov[p * k + q] = (xx[p * k + q] - xs[p] * xs[q] / mm) / (mm - 1);
             rec.alpha = st_alpha_from_cov(cov, k);
             for (size_t p = 0; p < k; p++) ok &= cov[p * k + p] > 1e-12;
-            if (ok && k >= 3 && mm >= 3) {
+            if (ok && k >= 3 && mm >= 3 && mm > (double)k) { /* identified only with m > k */
                 for (size_t p = 0; p < k; p++)
                     for (size_t q = 0; q < k; q++)
                         corr[p * k + q] =

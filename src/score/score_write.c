@@ -88,7 +88,7 @@ static void put_num(FILE *fp, double x, int width, int prec)
 
 int vsc_score_write_table_header(FILE *fp)
 {
-    int rc = fprintf(fp, "%-20s %-12s %-12s %-22s %8s %7s %6s %17s %6s %6s %6s %6s\n", "model",
+    int rc = fprintf(fp, "%-20s %-12s %-12s %-22s %8s %7s %6s %17s %6s %6s %6s %7s\n", "model",
                      "run", "condition", "dimension", "mean", "sd", "n", "95% CI", "alpha",
                      "omega", "retest", "unparse");
     return rc < 0 ? VSC_ERR_IO : 0;
@@ -113,6 +113,6 @@ int vsc_score_write_table_row(FILE *fp, const struct vsc_score_record *r)
     put_num(fp, r->alpha, 6, 2);
     put_num(fp, r->omega, 6, 2);
     put_num(fp, r->retest, 6, 2);
-    put_num(fp, r->unparseable, 6, 3);
+    put_num(fp, r->unparseable, 7, 3);
     return fprintf(fp, "\n") < 0 ? VSC_ERR_IO : 0;
 }

@@ -324,7 +324,7 @@ double st_omega_total(const double *x, size_t k, size_t n)
     double omega = NAN;
     if (!keep || !c) goto fail;
     size_t m = complete_cases(keep, x, k, n);
-    if (m < 3) goto fail;
+    if (m < 3 || m <= k) goto fail;
     double *mu = c + k * k;
     for (size_t i = 0; i < k; i++) {
         double s = 0;

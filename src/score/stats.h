@@ -48,7 +48,9 @@ double st_alpha_from_cov(const double *cov, size_t k);
  * the squared multiple correlations and are refined until they change by < 1e-9; at that
  * fixed point the loadings are the unweighted least squares = minres solution), then
  * omega = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)). Communalities are capped at 1 (Heywood
- * cases). NAN when k < 3 or fewer than 3 complete respondents. Allocates O(k^2). */
+ * cases). NAN when k < 3 or when there are not more complete respondents than items (the
+ * correlation matrix is then rank-deficient and the factor not identified). Allocates
+ * O(k^2). */
 double st_omega_total(const double *x, size_t k, size_t n);
 
 /* The same from a k x k correlation matrix; `out_loadings` (may be NULL) gets k loadings. */

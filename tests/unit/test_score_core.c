@@ -89,7 +89,7 @@ static void test_respondent_centring(void **state)
     (void)state;
     struct vsc_instrument ins = make_ins(1, VSC_AGG_AVG);
     struct sc_acc *a = NULL;
-    assert_int_equal(sc_acc_new(&a, &ins), 0);
+    assert_int_equal(sc_acc_new(&a, &ins, NULL, 0), 0);
     /* p1: 6 5 2 1 2 3 2 -> MRAT 3; keyed a = 6 5 5 (item 2: 1+6-2), b = 1 2 3
      * p2: 4 4 4 4 4 4 4 -> MRAT 4; keyed a = 4 4 3, b = 4 4 4 */
     add_row(a, "p1", 0, (const double[]){6, 5, 2, 1, 2, 3, 2});
@@ -121,6 +121,17 @@ static void test_respondent_centring(void **state)
     assert_near(g.r[0].unparseable, 0.0, 1e-12);
     assert_nan(g.r[0].entropy);
     sc_acc_free(a);
+
+    /* a value system's order puts b first; groups stay last */
+    const char *const order[] = {"zz", "b"};
+    assert_int_equal(sc_acc_new(&a, &ins, order, 2), 0);
+    add_row(a, "p1", 0, (const double[]){6, 5, 2, 1, 2, 3, 2});
+    memset(&g, 0, sizeof g);
+    assert_int_equal(sc_acc_finish(a, &labels, &o, collect, &g), 0);
+    assert_string_equal(g.dim[0], "b");
+    assert_string_equal(g.dim[1], "a");
+    assert_string_equal(g.dim[2], "ab");
+    sc_acc_free(a);
 }
 
 static void test_run_and_none_centring(void **state)
@@ -128,7 +139,7 @@ static void test_run_and_none_centring(void **state)
     (void)state;
     struct vsc_instrument ins = make_ins(0, VSC_AGG_AVG);
     struct sc_acc *a = NULL;
-    assert_int_equal(sc_acc_new(&a, &ins), 0);
+    assert_int_equal(sc_acc_new(&a, &ins, NULL, 0), 0);
     add_row(a, "p1", 0, (const double[]){6, 5, 2, 1, 2, 3, 2});
     add_row(a, "p2", 0, (const double[]){4, 4, 4, 4, 4, NAN, 4}); /* p2 skipped item 5 */
     struct got g = {0};
@@ -157,7 +168,7 @@ static void test_sum_and_counts(void **state)
     (void)state;
     struct vsc_instrument ins = make_ins(0, VSC_AGG_SUM);
     struct sc_acc *a = NULL;
-    assert_int_equal(sc_acc_new(&a, &ins), 0);
+    assert_int_equal(sc_acc_new(&a, &ins, NULL, 0), 0);
     add_row(a, "p1", 0, (const double[]){6, 5, 2, 1, 2, 3, 2});
     assert_int_equal(sc_acc_add(a, "p2", 0, 3, SC_OBS_UNPARSEABLE, NAN, NAN), 0);
     assert_int_equal(sc_acc_add(a, "p2", 0, 4, SC_OBS_FAILED, NAN, NAN), 0);
@@ -191,7 +202,7 @@ static void test_reliability_and_norms(void **state)
     (void)state;
     struct vsc_instrument ins = make_ins(0, VSC_AGG_AVG);
     struct sc_acc *a = NULL;
-    assert_int_equal(sc_acc_new(&a, &ins), 0);
+    assert_int_equal(sc_acc_new(&a, &ins, NULL, 0), 0);
     /* the alpha matrix of test_stats (rows = items 3..5 of dim b) for 6 respondents, plus a
      * seventh that misses item 4 (complete-case drops it) */
     const double m[3][6] = {{3, 4, 3, 2, 5, 4}, {2, 4, 4, 1, 5, 3}, {3, 5, 4, 2, 4, 4}};
@@ -234,7 +245,7 @@ static void test_retest(void **state)
     (void)state;
     struct vsc_instrument ins = make_ins(0, VSC_AGG_AVG);
     struct sc_acc *a = NULL;
-    assert_int_equal(sc_acc_new(&a, &ins), 0);
+    assert_int_equal(sc_acc_new(&a, &ins, NULL, 0), 0);
     /* repeat 1 = repeat 0 + 1 on every item: r = 1; repeat 2 reverses the order: r = -1 */
     const double r0[] = {1, 2, 3, 4, 5, 6, 1};
     double r1[7], r2[7];
@@ -266,7 +277,7 @@ static void test_bootstrap_reproducible(void **state)
     (void)state;
     struct vsc_instrument ins = make_ins(1, VSC_AGG_AVG);
     struct sc_acc *a = NULL;
-    assert_int_equal(sc_acc_new(&a, &ins), 0);
+    assert_int_equal(sc_acc_new(&a, &ins, NULL, 0), 0);
     char name[16];
     for (int j = 0; j < 40; j++) {
         snprintf(name, sizeof name, "r%d", j);
@@ -330,7 +341,7 @@ static void test_logprobs(void **state)
 
     /* entropy is averaged per dimension */
     struct sc_acc *a = NULL;
-    assert_int_equal(sc_acc_new(&a, &ins), 0);
+    assert_int_equal(sc_acc_new(&a, &ins, NULL, 0), 0);
     assert_int_equal(sc_acc_add(a, "p", 0, 0, SC_OBS_OK, 2.5, 1.0), 0);
     assert_int_equal(sc_acc_add(a, "p", 0, 1, SC_OBS_OK, 3.5, 0.5), 0);
     struct got g = {0};

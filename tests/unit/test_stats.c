@@ -124,6 +124,8 @@ static void test_omega(void **state)
     assert_near(o, a, 0.005);
 
     assert_nan(st_omega_total(x, 2, N)); /* fewer than 3 items */
+    assert_nan(st_omega_total(x, 5, 5)); /* no more respondents than items: not identified */
+    assert_false(isnan(st_omega_total(x, 5, 6)));
 }
 
 static void test_distributions(void **state)
