@@ -9,5 +9,10 @@
 #include "run.h"
 #include "score.h"
 #include "export.h"
+#include "judge.h"
+#include "roleplay.h"
+#include "compare.h"
+#include "report.h"
+#include "utility.h"
 
 #endif

@@ -9,6 +9,8 @@ int cli_run(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_score(int argc, char **argv);
 int cli_import(int argc, char **argv);
+int cli_report(int argc, char **argv);  /* src/cli/cmd_report.c */
+int cli_targets(int argc, char **argv); /* src/cli/cmd_report.c */
 
 int cli_exit_code(int rc);
 void cli_print_diag(const char *cmd, int rc, const struct vsc_diag *d);

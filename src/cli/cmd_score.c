@@ -25,6 +25,31 @@ static int on_record(const struct vsc_score_record *rec, void *payload)
     return vsc_score_write_table_row(stdout, rec);
 }
 
+struct rp_out {
+    int json;
+    size_t n;
+};
+
+static int on_roleplay(const struct vsc_roleplay_record *r, void *payload)
+{
+    struct rp_out *o = payload;
+    /* the table shows role-play only where personas were used */
+    if (!o->json && (!strcmp(r->kind, "convergence") || !strcmp(r->kind, "seed_correlation") ||
+                     (r->condition && !strcmp(r->condition, "baseline"))))
+        return 0;
+    if (!o->n++ && !o->json)
+        printf("\nrole-play (%s)\n%-20s %-14s %-18s %-12s %10s %8s\n",
+               "inertia, steerability, effect sizes; --json for every record", "model", "kind",
+               "dimension", "level", "value", "n");
+    if (o->json) return vsc_roleplay_write_json(stdout, r);
+    char level[64] = "";
+    if (r->attribute) snprintf(level, sizeof(level), "%s=%s", r->attribute, r->level ? r->level : "");
+    else if (r->condition) snprintf(level, sizeof(level), "%s", r->condition);
+    printf("%-20.20s %-14s %-18.18s %-12.12s %10.3f %8zu\n", r->model, r->kind,
+           r->dimension ? r->dimension : "-", level, r->value, r->n);
+    return 0;
+}
+
 static int open_existing(struct vsc_store **out, const char *cmd, const char *path)
 {
     *out = NULL;
@@ -77,6 +102,13 @@ int cli_score(int argc, char **argv)
     if (ec) return ec;
     struct vsc_diag diag = {0};
     int rc = vsc_score_store(store, &opts, on_record, &out, &diag);
+    /* free-text probes read by a judge come out as the same records, protocol named */
+    if (!rc) rc = vsc_judge_score(store, &opts, on_record, &out, &diag);
+    /* role-play statistics (inertia, steerability, effect sizes, ...) when personas were used */
+    struct rp_out rp = {.json = out.json};
+    struct vsc_roleplay_opts ropts = {.run = opts.run};
+    if (!rc) rc = vsc_roleplay_score(store, &ropts, on_roleplay, &rp, &diag);
+    out.n += rp.n;
     if (rc) {
         if (rc == VSC_ERR_STORE) fprintf(stderr, "valscope score: %s\n", vsc_store_errmsg(store));
         else cli_print_diag("score", rc, &diag);

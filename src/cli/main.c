@@ -18,6 +18,8 @@ static void usage(FILE *f)
             "  valscope score STORE [--json] [--centring respondent|run] [--run NAME]\n"
             "                 [--bootstrap N] [--seed N]\n"
             "  valscope import STORE --instrument KIND:ARG --answers FILE.jsonl\n"
+            "  valscope report STORE --html OUT.html [--csv DIR] [--json] [--targets FILE...]\n"
+            "  valscope targets ...   (see docs/targets.md)\n"
             "  valscope version\n",
             VSC_VERSION);
 }
@@ -60,6 +62,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "export")) return cli_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "score")) return cli_score(argc - 1, argv + 1);
     if (!strcmp(cmd, "import")) return cli_import(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report")) return cli_report(argc - 1, argv + 1);
+    if (!strcmp(cmd, "targets")) return cli_targets(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("valscope %s\n", VSC_VERSION);
         return 0;
