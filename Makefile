@@ -75,6 +75,8 @@ demo:
 	@rm -f $(BUILD)/demo.db $(BUILD)/demo.db-wal $(BUILD)/demo.db-shm
 	$(BUILD)/valscope run examples/demo.yaml --store $(BUILD)/demo.db
 	$(BUILD)/valscope score $(BUILD)/demo.db
+	$(BUILD)/valscope report $(BUILD)/demo.db --html $(BUILD)/demo.html
+	@echo "demo: report written to $(BUILD)/demo.html (simulated respondents)"
 
 # The whole suite under AddressSanitizer + UBSan, in its own build folder.
 asan:
