@@ -63,8 +63,9 @@ struct vsc_score_record {
 /* Return non-zero to stop scoring; that value is returned by vsc_score_store(). */
 typedef int (*vsc_score_cb)(const struct vsc_score_record *rec, void *payload);
 
-/* Scores every run of `store` (or opts->run) and calls `cb` once per record, ordered by run,
- * model, instrument, condition, then dimensions in instrument order and groups after them.
+/* Scores every run of `store` (or opts->run) and calls `cb` once per record: by run and model,
+ * then instrument and condition in the order their first cell appears, then dimensions (in
+ * the value system's order when it is a built-in one, else in item order) and groups.
  * `opts` may be NULL for defaults. Returns 0, VSC_ERR_INPUT (diag says which cell or
  * instrument is bad), VSC_ERR_STORE, VSC_ERR_NOMEM, or the callback's non-zero value. */
 int vsc_score_store(struct vsc_store *store, const struct vsc_score_opts *opts, vsc_score_cb cb,

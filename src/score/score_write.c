@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/util.h"
 #include "valscope/score.h"
 
 static json_t *num(double x)
@@ -12,16 +13,22 @@ static json_t *num(double x)
     return isfinite(x) ? json_real(x) : json_null();
 }
 
+/* Names can come from model output: invalid UTF-8 is replaced, never dropped silently. */
 static json_t *str(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    if (!s) return json_null();
+    if (utf8_valid(s, strlen(s))) return json_string(s);
+    size_t len;
+    char *clean = utf8_sanitize(s, strlen(s), &len);
+    json_t *v = clean ? json_stringn(clean, len) : json_null();
+    free(clean);
+    return v ? v : json_null();
 }
 
 int vsc_score_write_json(FILE *fp, const struct vsc_score_record *r)
 {
     json_t *o = json_object();
     if (!o) return VSC_ERR_NOMEM;
-    /* model output can name things: jansson escapes; invalid UTF-8 becomes null */
     json_object_set_new(o, "model", str(r->model));
     json_object_set_new(o, "run", str(r->run));
     json_object_set_new(o, "condition", str(r->condition));

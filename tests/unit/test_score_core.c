@@ -376,6 +376,13 @@ static void test_json_writer(void **state)
                        "\"unparseable\":0.5,";
     assert_memory_equal(buf, want, strlen(want));
     assert_non_null(strstr(buf, "evil?[2J"));
+    free(buf);
+    /* invalid UTF-8 in a name is replaced, the key stays */
+    fp = open_memstream(&buf, &len);
+    r.model = "bad\xff";
+    assert_int_equal(vsc_score_write_json(fp, &r), 0);
+    fclose(fp);
+    assert_non_null(strstr(buf, "{\"model\":\"bad\xef\xbf\xbd\","));
     assert_null(strchr(buf, '\x1b'));
     free(buf);
 }
