@@ -191,12 +191,14 @@ struct plan_ins {
     enum vsc_answer_mode mode;
     enum vsc_option_order order;
     int repeats;
+    int shuffle;           /* ask items in a shuffled order per respondent */
+    json_int_t shuffle_seed;
     const char *system_prompt;
     json_t *opts;
 };
 
 static int cell_meta(char **out, const struct plan_ins *pi, size_t item, const size_t *order,
-                     const char *respondent, int repeat, json_t *persona_attrs)
+                     const char *respondent, int repeat, json_t *persona_attrs, size_t position)
 {
     const struct vsc_instrument *ins = pi->ins;
     const struct vsc_item *it = &ins->items[item];
@@ -204,6 +206,7 @@ static int cell_meta(char **out, const struct plan_ins *pi, size_t item, const s
     if (persona_attrs) json_object_set(m, "persona", persona_attrs);
     json_object_set_new(m, "respondent", json_string(respondent));
     json_object_set_new(m, "repeat", json_integer(repeat));
+    if (pi->shuffle) json_object_set_new(m, "position", json_integer((json_int_t)position));
     if (it->dimension) {
         json_object_set_new(m, "dim", json_string(it->dimension));
         json_object_set_new(m, "key", json_integer(it->key));
@@ -304,6 +307,13 @@ static int load_entry(struct plan_ins *pi, const struct vsc_instrument_cfg *ic,
         return vsc_diag_set(diag, cfg_path, ic->line, 0,
                             "instrument %s: repeats must be a whole number from 1 to 100000",
                             ic->kind);
+    json_t *sh = json_object_get(pi->opts, "shuffle");
+    if (sh && !json_is_integer(sh) && !json_is_boolean(sh))
+        return vsc_diag_set(diag, cfg_path, ic->line, 0,
+                            "instrument %s: shuffle must be true, false or a seed number",
+                            ic->kind);
+    pi->shuffle = json_is_true(sh) || json_is_integer(sh);
+    pi->shuffle_seed = json_is_integer(sh) ? json_integer_value(sh) : 1;
     pi->system_prompt = json_string_value(json_object_get(pi->opts, "system_prompt"));
     if (!pi->system_prompt)
         pi->system_prompt = json_string_value(json_object_get(pi->opts, "persona"));
@@ -320,6 +330,78 @@ static void free_entry(struct plan_ins *pi)
 static char *entry_label(const struct plan_ins *pi, const struct vsc_instrument_cfg *ic)
 {
     return pi->label ? strdup(pi->label) : xasprintf("%s:%s", ic->kind, ic->arg);
+}
+
+/* What emit_cell needs besides the cell itself. */
+struct emit_ctx {
+    struct vsc_store *s;
+    int64_t run_id;
+    const struct vsc_config *cfg;
+    const struct vsc_model_cfg *m;
+    char *identity;
+    json_t *params;
+    const char *label;
+    int line;
+    struct vsc_diag *diag;
+    size_t *order;
+    int64_t n_cells, in_batch;
+};
+
+/* The order items are asked in for one respondent: as listed, or shuffled with the
+ * instrument's `shuffle` seed mixed with the respondent, so each respondent has its own. */
+static void item_order(size_t *perm, const struct plan_ins *pi, const char *model,
+                       const char *condition, int sample)
+{
+    size_t n = pi->ins->n_items;
+    for (size_t i = 0; i < n; i++) perm[i] = i;
+    if (!pi->shuffle) return;
+    struct rng r;
+    rng_seed(&r, (uint64_t)pi->shuffle_seed ^ hash64(model) ^ (hash64(condition) * 31) ^
+                     ((uint64_t)sample * 0x9e3779b97f4a7c15ULL));
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)rng_below(&r, i), t = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = t;
+    }
+}
+
+static int emit_cell(struct emit_ctx *x, const struct plan_ins *pi, size_t it,
+                     const struct condition *cond, int sample, size_t position)
+{
+    const struct vsc_instrument *ins = pi->ins;
+    const char *persona = cond->persona ? cond->persona : pi->system_prompt;
+    char *msgs = NULL, *body = NULL, *meta = NULL, key[65];
+    char *resp = xasprintf("%s|%s|%d", x->m->name, cond->id, sample);
+    shown_order(x->order, ins->n_options, pi->order, sample);
+    int rc = resp ? vsc_instrument_render(&msgs, ins, it, x->order, persona) : VSC_ERR_NOMEM;
+    if (rc == VSC_ERR_INPUT)
+        vsc_diag_set(x->diag, x->cfg->path, x->line, 0, "instrument %s: item %s cannot be rendered",
+                     x->label, ins->items[it].id);
+    if (!rc) rc = make_body(&body, x->m, pi, x->params, msgs, sample);
+    if (!rc) rc = cell_meta(&meta, pi, it, x->order, resp, sample, cond->attrs, position);
+    if (!rc) {
+        plan_cache_key(key, x->identity, body, sample);
+        struct vsc_cell cell = {.model = x->m->name,
+                                .instrument = x->label,
+                                .item = ins->items[it].id,
+                                .condition = cond->id,
+                                .sample = sample,
+                                .key = key,
+                                .meta_json = meta,
+                                .body = body};
+        rc = vsc_store_add_cell(x->s, x->run_id, &cell);
+    }
+    free(msgs);
+    free(body);
+    free(meta);
+    free(resp);
+    x->n_cells++;
+    if (!rc && ++x->in_batch >= BATCH) { /* bounded transactions: the plan is streamed */
+        x->in_batch = 0;
+        rc = vsc_store_commit(x->s);
+        if (!rc) rc = vsc_store_begin(x->s);
+    }
+    return rc;
 }
 
 int plan_check(const struct vsc_config *cfg, const char *base_dir, struct vsc_diag *diag)
@@ -341,7 +423,7 @@ int plan_build(struct vsc_store *s, int64_t run_id, const struct vsc_config *cfg
 {
     struct condition *conds = NULL;
     size_t n_conds = 0;
-    int64_t n_cells = 0, in_batch = 0;
+    int64_t n_cells = 0;
     int rc = parse_conditions(&conds, &n_conds, cfg, base_dir, diag);
     if (rc) return rc;
     json_t *params = json_loads(cfg->params_json, 0, NULL);
@@ -374,63 +456,37 @@ int plan_build(struct vsc_store *s, int64_t run_id, const struct vsc_config *cfg
                                                ic->options_json)))
             goto done;
     }
-    for (size_t mi = 0; mi < cfg->n_models; mi++) {
-        const struct vsc_model_cfg *m = &cfg->models[mi];
-        char *identity = plan_model_identity(m);
+    struct emit_ctx x = {.s = s, .run_id = run_id, .cfg = cfg, .params = params, .diag = diag};
+    for (size_t mi = 0; mi < cfg->n_models && !rc; mi++) {
+        x.m = &cfg->models[mi];
+        x.identity = plan_model_identity(x.m);
         for (size_t ii = 0; ii < cfg->n_instruments && !rc; ii++) {
             const struct plan_ins *pi = &entries[ii];
-            const struct vsc_instrument *ins = pi->ins;
-            size_t *grown = realloc(order, (ins->n_options + 1) * sizeof(size_t));
-            if (!grown) {
+            x.label = labels[ii];
+            x.line = cfg->instruments[ii].line;
+            size_t *grown = realloc(x.order, (pi->ins->n_options + 1) * sizeof(size_t));
+            size_t *perm = calloc(pi->ins->n_items + 1, sizeof(size_t));
+            if (!grown || !perm) {
+                if (grown) x.order = grown;
+                free(perm);
                 rc = VSC_ERR_NOMEM;
                 break;
             }
-            order = grown;
+            x.order = grown;
             int n_samples = cfg->samples * pi->repeats;
-            for (size_t ci = 0; ci < n_conds && !rc; ci++) {
-                const char *persona = conds[ci].persona ? conds[ci].persona : pi->system_prompt;
-                for (size_t it = 0; it < ins->n_items && !rc; it++) {
-                    for (int sample = 0; sample < n_samples && !rc; sample++) {
-                        shown_order(order, ins->n_options, pi->order, sample);
-                        char *msgs = NULL, *body = NULL, *meta = NULL, *resp = NULL;
-                        char key[65];
-                        resp = xasprintf("%s|%s|%d", m->name, conds[ci].id, sample);
-                        rc = vsc_instrument_render(&msgs, ins, it, order, persona);
-                        if (rc == VSC_ERR_INPUT)
-                            vsc_diag_set(diag, cfg->path, cfg->instruments[ii].line, 0,
-                                         "instrument %s: item %s cannot be rendered", labels[ii],
-                                         ins->items[it].id);
-                        if (!rc) rc = make_body(&body, m, pi, params, msgs, sample);
-                        if (!rc) rc = cell_meta(&meta, pi, it, order, resp, sample, conds[ci].attrs);
-                        if (!rc) {
-                            plan_cache_key(key, identity, body, sample);
-                            struct vsc_cell cell = {.model = m->name,
-                                                    .instrument = labels[ii],
-                                                    .item = ins->items[it].id,
-                                                    .condition = conds[ci].id,
-                                                    .sample = sample,
-                                                    .key = key,
-                                                    .meta_json = meta,
-                                                    .body = body};
-                            rc = vsc_store_add_cell(s, run_id, &cell);
-                        }
-                        free(msgs);
-                        free(body);
-                        free(meta);
-                        free(resp);
-                        n_cells++;
-                        if (!rc && ++in_batch >= BATCH) {
-                            in_batch = 0;
-                            rc = vsc_store_commit(s);
-                            if (!rc) rc = vsc_store_begin(s);
-                        }
-                    }
+            for (size_t ci = 0; ci < n_conds && !rc; ci++)
+                for (int sample = 0; sample < n_samples && !rc; sample++) {
+                    item_order(perm, pi, x.m->name, conds[ci].id, sample);
+                    for (size_t pos = 0; pos < pi->ins->n_items && !rc; pos++)
+                        rc = emit_cell(&x, pi, perm[pos], &conds[ci], sample, pos);
                 }
-            }
+            free(perm);
         }
-        free(identity);
-        if (rc) break;
+        free(x.identity);
+        x.identity = NULL;
     }
+    n_cells = x.n_cells;
+    order = x.order;
     if (!rc) {
         rc = vsc_store_commit(s);
         in_tx = 0;
