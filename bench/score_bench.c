@@ -42,7 +42,8 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < K; i++) {
         snprintf(ids[i], sizeof ids[i], "%d", i + 1);
-        items[i] = (struct vsc_item){.id = ids[i], .dimension = i < 54 ? (char *)dims[i % D] : NULL,
+        items[i] = (struct vsc_item){.id = ids[i],
+                                     .dimension = i < 54 ? (char *)dims[i % D] : NULL,
                                      .key = i < 54 ? (i % 7 == 0 ? -1 : 1) : 0};
     }
     static char *g_open[] = {"sd", "st", "he"}, *g_enh[] = {"ac", "po"},
@@ -51,16 +52,23 @@ int main(int argc, char **argv)
                                   {.id = "self-enhancement", .dims = g_enh, .n_dims = 2},
                                   {.id = "conservation", .dims = g_cons, .n_dims = 3},
                                   {.id = "self-transcendence", .dims = g_tra, .n_dims = 2}};
-    struct vsc_instrument ins = {.id = "bench", .system = "schwartz", .items = items,
-                                 .n_items = K, .options = opts, .n_options = 6, .centre = 1,
-                                 .groups = groups, .n_groups = 4};
+    struct vsc_instrument ins = {.id = "bench",
+                                 .system = "schwartz",
+                                 .items = items,
+                                 .n_items = K,
+                                 .options = opts,
+                                 .n_options = 6,
+                                 .centre = 1,
+                                 .groups = groups,
+                                 .n_groups = 4};
 
     struct sc_acc *acc = NULL;
     if (sc_acc_new(&acc, &ins, NULL, 0)) return 2;
     struct rng g;
     rng_seed(&g, 2024);
     double prof[D];
-    for (int d = 0; d < D; d++) prof[d] = rng_normal(&g);
+    for (int d = 0; d < D; d++)
+        prof[d] = rng_normal(&g);
 
     double t0 = now_ms();
     char resp[32];

@@ -22,11 +22,11 @@ enum vsc_centring {
 };
 
 struct vsc_score_opts {
-    int centring;       /* enum vsc_centring */
-    int n_boot;         /* bootstrap resamples; 0 = default 1000, < 0 = no CI */
-    uint64_t seed;      /* bootstrap seed; results do not depend on scoring order */
-    double level;       /* CI level; 0 = default 0.95 */
-    const char *run;    /* score only this run; NULL = all runs */
+    int centring;    /* enum vsc_centring */
+    int n_boot;      /* bootstrap resamples; 0 = default 1000, < 0 = no CI */
+    uint64_t seed;   /* bootstrap seed; results do not depend on scoring order */
+    double level;    /* CI level; 0 = default 0.95 */
+    const char *run; /* score only this run; NULL = all runs */
 };
 
 /* A comparison of a dimension with one crowd's human norm (Welch's t-test on respondent
@@ -41,21 +41,21 @@ struct vsc_score_norm {
  * `norms` are borrowed for the duration of the callback. NAN marks "not applicable". */
 struct vsc_score_record {
     const char *model, *run, *condition, *system, *instrument;
-    const char *kind;      /* "value" or "group" */
-    const char *dimension; /* dimension id, or group id */
-    double mean;           /* pooled centred mean (x number of items for SUM instruments) */
-    double sd;             /* SD of respondent scores; of item answers with one respondent */
-    size_t n;              /* answers that were read */
-    size_t n_respondents;  /* respondents (x repeats) with at least one answer read */
-    size_t n_items;        /* items of the dimension in the instrument */
+    const char *kind;       /* "value" or "group" */
+    const char *dimension;  /* dimension id, or group id */
+    double mean;            /* pooled centred mean (x number of items for SUM instruments) */
+    double sd;              /* SD of respondent scores; of item answers with one respondent */
+    size_t n;               /* answers that were read */
+    size_t n_respondents;   /* respondents (x repeats) with at least one answer read */
+    size_t n_items;         /* items of the dimension in the instrument */
     double ci_low, ci_high; /* percentile bootstrap CI of `mean` */
-    double alpha, omega;   /* Cronbach's alpha, McDonald's omega total (NAN: < 2 / 3 items) */
-    double retest;         /* test-retest r between repeat 0 and later repeats; NAN: none */
-    double unparseable;    /* share of the answers given that could not be read */
+    double alpha, omega;    /* Cronbach's alpha, McDonald's omega total (NAN: < 2 / 3 items) */
+    double retest;          /* test-retest r between repeat 0 and later repeats; NAN: none */
+    double unparseable;     /* share of the answers given that could not be read */
     size_t n_unparseable;
-    size_t n_failed;       /* cells whose request failed (status "error") */
-    size_t n_pending;      /* cells without an answer yet */
-    double entropy;        /* mean entropy (bits) of logprobs answers; NAN for text */
+    size_t n_failed;  /* cells whose request failed (status "error") */
+    size_t n_pending; /* cells without an answer yet */
+    double entropy;   /* mean entropy (bits) of logprobs answers; NAN for text */
     const struct vsc_score_norm *norms;
     size_t n_norms;
 };
@@ -90,7 +90,6 @@ int vsc_score_write_table_row(FILE *fp, const struct vsc_score_record *rec);
  * A bad line stops the import with VSC_ERR_INPUT and the file, line and field in `diag`;
  * nothing of the file is kept then (one transaction). */
 int vsc_import_answers(struct vsc_store *store, const char *instrument_kind,
-                       const char *instrument_arg, const char *answers_path,
-                       struct vsc_diag *diag);
+                       const char *instrument_arg, const char *answers_path, struct vsc_diag *diag);
 
 #endif

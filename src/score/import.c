@@ -37,7 +37,8 @@ static int64_t *smap_slot(struct smap *m, const char *key, int *out_new)
         for (size_t i = 0; i < m->cap; i++) {
             if (!m->keys[i]) continue;
             size_t h = (size_t)hash64(m->keys[i]) & (cap - 1);
-            while (k[h]) h = (h + 1) & (cap - 1);
+            while (k[h])
+                h = (h + 1) & (cap - 1);
             k[h] = m->keys[i];
             v[h] = m->vals[i];
         }
@@ -64,7 +65,8 @@ static int64_t *smap_slot(struct smap *m, const char *key, int *out_new)
 
 static void smap_free(struct smap *m)
 {
-    for (size_t i = 0; i < m->cap; i++) free(m->keys[i]);
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->keys[i]);
     free(m->keys);
     free(m->vals);
 }
@@ -85,9 +87,11 @@ static long answer_option(const struct vsc_instrument *ins, json_t *ans, const c
     double num;
     if (json_is_string(ans)) {
         const char *s = json_string_value(ans);
-        while (isspace((unsigned char)*s)) s++;
+        while (isspace((unsigned char)*s))
+            s++;
         size_t len = strlen(s);
-        while (len && isspace((unsigned char)s[len - 1])) len--;
+        while (len && isspace((unsigned char)s[len - 1]))
+            len--;
         if (len == 1 && isalpha((unsigned char)s[0])) {
             long o = toupper((unsigned char)s[0]) - 'A';
             if ((size_t)o < ins->n_options) return o;
@@ -150,8 +154,11 @@ static int import_line(struct import *im, const char *line, int lineno)
     resp = field_text(o, "respondent");
     item = field_text(o, "item");
     cond = field_text(o, "condition");
-    const char *missing = !model || !*model ? "model" : !run || !*run ? "run"
-                          : !resp ? "respondent" : !item ? "item" : NULL;
+    const char *missing = !model || !*model ? "model"
+                          : !run || !*run   ? "run"
+                          : !resp           ? "respondent"
+                          : !item           ? "item"
+                                            : NULL;
     if (missing) {
         vsc_diag_set(im->diag, im->path, lineno, 0, "field '%s' is missing or not a string",
                      missing);
@@ -168,8 +175,8 @@ static int import_line(struct import *im, const char *line, int lineno)
     if (rv) repeat = (int)json_integer_value(rv);
     long it = vsc_instrument_find_item(ins, item);
     if (it < 0) {
-        vsc_diag_set(im->diag, im->path, lineno, 0, "field 'item': '%s' is not an item of %s",
-                     item, ins->id);
+        vsc_diag_set(im->diag, im->path, lineno, 0, "field 'item': '%s' is not an item of %s", item,
+                     ins->id);
         goto fail;
     }
     json_t *ans = json_object_get(o, "answer");
@@ -203,8 +210,7 @@ static int import_line(struct import *im, const char *line, int lineno)
     int64_t *run_id = smap_slot(&im->runs, run, &is_new);
     if (!run_id) goto fail;
     if (is_new) {
-        cfg = xasprintf("# imported from %s with instrument %s:%s\n", im->path, im->kind,
-                        im->arg);
+        cfg = xasprintf("# imported from %s with instrument %s:%s\n", im->path, im->kind, im->arg);
         if (!cfg) goto fail;
         if ((rc = vsc_store_run_begin(im->store, run_id, run, cfg))) goto fail;
         if ((rc = vsc_store_run_add_instrument(im->store, *run_id, ins->id, im->kind, im->arg,
@@ -234,14 +240,18 @@ static int import_line(struct import *im, const char *line, int lineno)
     json_decref(m);
     raw = json_dumps(ans, JSON_COMPACT | JSON_ENCODE_ANY);
     keysrc = repeat || strcmp(cond, "baseline")
-                 ? xasprintf("import|%s|%s|%s|%s|%s|%d", run, model, resp, ins->items[it].id,
-                             cond, repeat)
+                 ? xasprintf("import|%s|%s|%s|%s|%s|%d", run, model, resp, ins->items[it].id, cond,
+                             repeat)
                  : xasprintf("import|%s|%s|%s|%s", run, model, resp, ins->items[it].id);
     if (!meta || !raw || !keysrc) goto fail;
     char key[65];
     sha256_hex(key, keysrc, strlen(keysrc));
-    struct vsc_cell cell = {.model = model, .instrument = ins->id, .item = ins->items[it].id,
-                            .condition = cond, .sample = (int)(*sample)++, .key = key,
+    struct vsc_cell cell = {.model = model,
+                            .instrument = ins->id,
+                            .item = ins->items[it].id,
+                            .condition = cond,
+                            .sample = (int)(*sample)++,
+                            .key = key,
                             .meta_json = meta};
     if ((rc = vsc_store_add_cell(im->store, *run_id, &cell))) goto fail;
     struct vsc_answer a = {.status = "ok", .text = letter, .raw = raw, .finish_reason = "import"};
@@ -261,12 +271,14 @@ fail:
 }
 
 int vsc_import_answers(struct vsc_store *store, const char *instrument_kind,
-                       const char *instrument_arg, const char *answers_path,
-                       struct vsc_diag *diag)
+                       const char *instrument_arg, const char *answers_path, struct vsc_diag *diag)
 {
     struct vsc_instrument *ins = NULL;
-    struct import im = {.store = store, .kind = instrument_kind, .arg = instrument_arg,
-                        .path = answers_path, .diag = diag};
+    struct import im = {.store = store,
+                        .kind = instrument_kind,
+                        .arg = instrument_arg,
+                        .path = answers_path,
+                        .diag = diag};
     FILE *fp = NULL;
     char *line = NULL;
     size_t cap = 0;
@@ -303,12 +315,12 @@ int vsc_import_answers(struct vsc_store *store, const char *instrument_kind,
     while ((len = getline(&line, &cap, fp)) >= 0) {
         lineno++;
         if ((size_t)len > MAX_LINE) {
-            rc = vsc_diag_set(diag, answers_path, lineno, 0, "line longer than %u bytes",
-                              MAX_LINE);
+            rc = vsc_diag_set(diag, answers_path, lineno, 0, "line longer than %u bytes", MAX_LINE);
             goto fail;
         }
         const char *p = line;
-        while (isspace((unsigned char)*p)) p++;
+        while (isspace((unsigned char)*p))
+            p++;
         if (!*p) continue; /* blank lines are allowed */
         if ((rc = import_line(&im, line, lineno))) goto fail;
     }

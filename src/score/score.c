@@ -17,9 +17,11 @@
 /* Shown position of an option token ("A" -> 0, " B" -> 1, "3" -> 2), or -1. */
 static long token_position(const char *tok, size_t n_options)
 {
-    while (*tok && isspace((unsigned char)*tok)) tok++;
+    while (*tok && isspace((unsigned char)*tok))
+        tok++;
     size_t len = strlen(tok);
-    while (len && isspace((unsigned char)tok[len - 1])) len--;
+    while (len && isspace((unsigned char)tok[len - 1]))
+        len--;
     if (len == 1 && tok[0] >= 'A' && tok[0] <= 'Z')
         return (size_t)(tok[0] - 'A') < n_options ? tok[0] - 'A' : -1;
     if (len == 0 || len > 3) return -1;
@@ -115,8 +117,10 @@ static int collect_instrument(const struct vsc_run_instrument *ri, void *payload
     if (!e) return VSC_ERR_NOMEM;
     c->ins = e;
     e += c->n_ins++;
-    *e = (struct ins_entry){.run = xstrdup(ri->run), .id = xstrdup(ri->instrument),
-                            .kind = xstrdup(ri->kind), .arg = xstrdup(ri->arg),
+    *e = (struct ins_entry){.run = xstrdup(ri->run),
+                            .id = xstrdup(ri->instrument),
+                            .kind = xstrdup(ri->kind),
+                            .arg = xstrdup(ri->arg),
                             .base_dir = xstrdup(ri->base_dir)};
     if (!e->run || !e->id || !e->kind) return VSC_ERR_NOMEM;
     return 0;
@@ -139,8 +143,7 @@ fail:
     return rc;
 }
 
-static int find_instrument(struct ctx *c, const struct vsc_answer_row *row,
-                           struct ins_entry **out)
+static int find_instrument(struct ctx *c, const struct vsc_answer_row *row, struct ins_entry **out)
 {
     for (size_t i = 0; i < c->n_ins; i++) {
         struct ins_entry *e = &c->ins[i];
@@ -156,8 +159,7 @@ static int find_instrument(struct ctx *c, const struct vsc_answer_row *row,
     }
     return vsc_diag_set(c->diag, NULL, 0, 0,
                         "cell %lld: instrument '%s' is not registered with run '%s'",
-                        (long long)row->cell_id, row->instrument ? row->instrument : "",
-                        row->run);
+                        (long long)row->cell_id, row->instrument ? row->instrument : "", row->run);
 }
 
 static int flush(struct ctx *c)
@@ -165,7 +167,9 @@ static int flush(struct ctx *c)
     int rc = 0;
     for (size_t i = 0; i < c->n_accs; i++) {
         struct acc_entry *e = &c->accs[i];
-        struct sc_labels l = {.model = c->model, .run = c->run, .condition = e->condition,
+        struct sc_labels l = {.model = c->model,
+                              .run = c->run,
+                              .condition = e->condition,
                               .instrument = e->instrument};
         if (!rc) rc = sc_acc_finish(e->acc, &l, c->opts, c->cb, c->payload);
         sc_acc_free(e->acc);
@@ -297,8 +301,7 @@ static int on_answer(const struct vsc_answer_row *row, void *payload)
                 free(key);
                 /* the store promised answers grouped by run and model */
                 vsc_diag_set(c->diag, NULL, 0, 0,
-                             "answers of run '%s' model '%s' are not contiguous", row->run,
-                             model);
+                             "answers of run '%s' model '%s' are not contiguous", row->run, model);
                 return VSC_ERR_INTERNAL;
             }
         free(key);
@@ -313,8 +316,7 @@ static int on_answer(const struct vsc_answer_row *row, void *payload)
     long item = vsc_instrument_find_item(ins, row->item ? row->item : "");
     if (item < 0)
         return vsc_diag_set(c->diag, NULL, 0, 0, "cell %lld: item '%s' is not in instrument '%s'",
-                            (long long)row->cell_id, row->item ? row->item : "",
-                            row->instrument);
+                            (long long)row->cell_id, row->item ? row->item : "", row->instrument);
     if (ins->n_options > c->order_cap) {
         size_t *o = realloc(c->order, ins->n_options * sizeof *o);
         if (!o) return VSC_ERR_NOMEM;
@@ -381,7 +383,8 @@ fail:
     for (size_t i = 0; i < c.n_ins; i++) {
         struct ins_entry *e = &c.ins[i];
         vsc_instrument_free(e->ins);
-        for (size_t d = 0; d < e->n_dim_order; d++) free(e->dim_order[d]);
+        for (size_t d = 0; d < e->n_dim_order; d++)
+            free(e->dim_order[d]);
         free(e->dim_order);
         free(e->run);
         free(e->id);
@@ -390,7 +393,8 @@ fail:
         free(e->base_dir);
     }
     free(c.ins);
-    for (size_t i = 0; i < c.n_done; i++) free(c.done[i]);
+    for (size_t i = 0; i < c.n_done; i++)
+        free(c.done[i]);
     free(c.done);
     free(c.run);
     free(c.model);

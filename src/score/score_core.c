@@ -13,7 +13,7 @@
 struct obs {
     uint32_t unit; /* respondent x repeat */
     uint32_t item;
-    double value;  /* option value as given (not keyed) */
+    double value; /* option value as given (not keyed) */
 };
 
 /* A dimension or a group: the items whose answers it pools. */
@@ -33,16 +33,16 @@ struct sc_acc {
     size_t *item_scale_start; /* CSR: scales containing item i */
     size_t *item_scales;
 
-    char **resp;              /* respondent names */
+    char **resp; /* respondent names */
     size_t n_resp, cap_resp;
-    uint32_t *rslot;          /* open addressing: respondent index + 1, 0 = empty */
+    uint32_t *rslot; /* open addressing: respondent index + 1, 0 = empty */
     size_t rcap;
 
-    uint32_t *unit_resp;      /* per unit: respondent index and repeat */
+    uint32_t *unit_resp; /* per unit: respondent index and repeat */
     int *unit_rep;
     size_t n_units, cap_units;
-    uint64_t *uslot_key;      /* open addressing on (respondent << 32 | repeat) */
-    uint32_t *uslot_val;      /* unit + 1, 0 = empty */
+    uint64_t *uslot_key; /* open addressing on (respondent << 32 | repeat) */
+    uint32_t *uslot_val; /* unit + 1, 0 = empty */
     size_t ucap;
 
     struct obs *obs;
@@ -61,7 +61,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap) return 0;
     size_t n = *cap ? *cap : 16;
-    while (n < need) n *= 2;
+    while (n < need)
+        n *= 2;
     void *q = realloc(*p, n * size);
     if (!q) return VSC_ERR_NOMEM;
     *p = q;
@@ -87,7 +88,8 @@ static int build_scales(struct sc_acc *a, const char *const *dim_order, size_t n
         const char *dim = ins->items[i].dimension;
         if (!dim) continue;
         int seen = 0;
-        for (size_t s = 0; s < a->n_scales && !seen; s++) seen = !strcmp(a->scales[s].id, dim);
+        for (size_t s = 0; s < a->n_scales && !seen; s++)
+            seen = !strcmp(a->scales[s].id, dim);
         if (seen) continue;
         size_t *items = malloc(K * sizeof *items), k = 0;
         if (!items) return VSC_ERR_NOMEM;
@@ -138,12 +140,15 @@ static int build_scales(struct sc_acc *a, const char *const *dim_order, size_t n
     /* item -> scales, so each answer is added to its dimension and its groups in one pass */
     a->item_scale_start = calloc(K + 1, sizeof *a->item_scale_start);
     size_t total = 0;
-    for (size_t s = 0; s < a->n_scales; s++) total += a->scales[s].k;
+    for (size_t s = 0; s < a->n_scales; s++)
+        total += a->scales[s].k;
     a->item_scales = malloc((total ? total : 1) * sizeof *a->item_scales);
     if (!a->item_scale_start || !a->item_scales) return VSC_ERR_NOMEM;
     for (size_t s = 0; s < a->n_scales; s++)
-        for (size_t t = 0; t < a->scales[s].k; t++) a->item_scale_start[a->scales[s].items[t] + 1]++;
-    for (size_t i = 0; i < K; i++) a->item_scale_start[i + 1] += a->item_scale_start[i];
+        for (size_t t = 0; t < a->scales[s].k; t++)
+            a->item_scale_start[a->scales[s].items[t] + 1]++;
+    for (size_t i = 0; i < K; i++)
+        a->item_scale_start[i + 1] += a->item_scale_start[i];
     size_t *fill = calloc(K ? K : 1, sizeof *fill);
     if (!fill) return VSC_ERR_NOMEM;
     for (size_t s = 0; s < a->n_scales; s++)
@@ -155,8 +160,8 @@ static int build_scales(struct sc_acc *a, const char *const *dim_order, size_t n
     return 0;
 }
 
-int sc_acc_new(struct sc_acc **out, const struct vsc_instrument *ins,
-               const char *const *dim_order, size_t n_dim_order)
+int sc_acc_new(struct sc_acc **out, const struct vsc_instrument *ins, const char *const *dim_order,
+               size_t n_dim_order)
 {
     *out = NULL;
     struct sc_acc *a = calloc(1, sizeof *a);
@@ -188,11 +193,13 @@ int sc_acc_new(struct sc_acc **out, const struct vsc_instrument *ins,
 void sc_acc_free(struct sc_acc *a)
 {
     if (!a) return;
-    for (size_t s = 0; s < a->n_scales; s++) free(a->scales[s].items);
+    for (size_t s = 0; s < a->n_scales; s++)
+        free(a->scales[s].items);
     free(a->scales);
     free(a->item_scale_start);
     free(a->item_scales);
-    for (size_t r = 0; r < a->n_resp; r++) free(a->resp[r]);
+    for (size_t r = 0; r < a->n_resp; r++)
+        free(a->resp[r]);
     free(a->resp);
     free(a->rslot);
     free(a->unit_resp);
@@ -217,7 +224,8 @@ static int resp_rehash(struct sc_acc *a, size_t cap)
     if (!slot) return VSC_ERR_NOMEM;
     for (size_t r = 0; r < a->n_resp; r++) {
         size_t h = (size_t)hash64(a->resp[r]) & (cap - 1);
-        while (slot[h]) h = (h + 1) & (cap - 1);
+        while (slot[h])
+            h = (h + 1) & (cap - 1);
         slot[h] = (uint32_t)r + 1;
     }
     free(a->rslot);
@@ -288,7 +296,8 @@ static int unit_rehash(struct sc_acc *a, size_t cap)
     for (size_t u = 0; u < a->n_units; u++) {
         uint64_t k = unit_key(a->unit_resp[u], a->unit_rep[u]);
         size_t h = mix64(k) & (cap - 1);
-        while (val[h]) h = (h + 1) & (cap - 1);
+        while (val[h])
+            h = (h + 1) & (cap - 1);
         key[h] = k;
         val[h] = (uint32_t)u + 1;
     }
@@ -321,16 +330,24 @@ static long unit_intern(struct sc_acc *a, uint32_t resp, int rep)
     return (long)a->n_units++;
 }
 
-int sc_acc_add(struct sc_acc *a, const char *respondent, int repeat, size_t item,
-               enum sc_obs kind, double value, double entropy)
+int sc_acc_add(struct sc_acc *a, const char *respondent, int repeat, size_t item, enum sc_obs kind,
+               double value, double entropy)
 {
     if (item >= a->ins->n_items || repeat < 0) return VSC_ERR_INTERNAL;
     switch (kind) {
-    case SC_OBS_UNPARSEABLE: a->n_unp[item]++; return 0;
-    case SC_OBS_FAILED: a->n_fail[item]++; return 0;
-    case SC_OBS_PENDING: a->n_pend[item]++; return 0;
-    case SC_OBS_OK: break;
-    default: return VSC_ERR_INTERNAL;
+    case SC_OBS_UNPARSEABLE:
+        a->n_unp[item]++;
+        return 0;
+    case SC_OBS_FAILED:
+        a->n_fail[item]++;
+        return 0;
+    case SC_OBS_PENDING:
+        a->n_pend[item]++;
+        return 0;
+    case SC_OBS_OK:
+        break;
+    default:
+        return VSC_ERR_INTERNAL;
     }
     if (!isfinite(value)) return VSC_ERR_INTERNAL;
     if (!respondent) respondent = "";
@@ -378,19 +395,19 @@ static double keyed(const struct sc_acc *a, size_t item, double x)
 
 /* Everything sc_acc_finish allocates, so there is one cleanup path. */
 struct work {
-    size_t *ustart;          /* U + 1: unit u's answers are obs[ustart[u] .. ustart[u+1]) */
-    double *T, *C, *cu;      /* per unit: raw sum, count, centring constant */
-    double *sa, *sc;         /* U x S: centred keyed sum and count per unit and scale */
-    double *tmp;             /* max(U, K) scratch */
-    double *boot;            /* S x n_boot */
-    size_t *n_used;          /* per scale: usable resamples */
-    uint32_t *cnt;           /* U: bootstrap multiplicities */
-    double *bnum, *bden;     /* S */
-    double *val;             /* K: one unit's keyed values, NAN = missing */
-    size_t *pos_off;         /* S + 1: offsets of each scale's cross-product block */
-    double *xs, *xx, *xm;    /* per scale: sums, cross products, complete-case counts */
-    int *reps;               /* distinct repeats, sorted */
-    double *rt;              /* S x n_reps x 6: retest sums */
+    size_t *ustart;       /* U + 1: unit u's answers are obs[ustart[u] .. ustart[u+1]) */
+    double *T, *C, *cu;   /* per unit: raw sum, count, centring constant */
+    double *sa, *sc;      /* U x S: centred keyed sum and count per unit and scale */
+    double *tmp;          /* max(U, K) scratch */
+    double *boot;         /* S x n_boot */
+    size_t *n_used;       /* per scale: usable resamples */
+    uint32_t *cnt;        /* U: bootstrap multiplicities */
+    double *bnum, *bden;  /* S */
+    double *val;          /* K: one unit's keyed values, NAN = missing */
+    size_t *pos_off;      /* S + 1: offsets of each scale's cross-product block */
+    double *xs, *xx, *xm; /* per scale: sums, cross products, complete-case counts */
+    int *reps;            /* distinct repeats, sorted */
+    double *rt;           /* S x n_reps x 6: retest sums */
     struct vsc_score_norm *norms;
 };
 
@@ -429,8 +446,10 @@ static long rep_index(const int *reps, size_t n, int rep)
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (reps[mid] < rep) lo = mid + 1;
-        else hi = mid;
+        if (reps[mid] < rep)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo < n && reps[lo] == rep ? (long)lo : -1;
 }
@@ -493,14 +512,17 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
     if (!w.ustart || !w.T || !w.C || !w.cu || !w.sa || !w.sc || !w.tmp || !w.val || !w.n_used ||
         !w.bnum || !w.bden || !w.pos_off || !w.norms)
         goto fail;
-    for (size_t i = 0; i < m; i++) w.ustart[a->obs[i].unit + 1]++;
-    for (size_t u = 0; u < U; u++) w.ustart[u + 1] += w.ustart[u];
+    for (size_t i = 0; i < m; i++)
+        w.ustart[a->obs[i].unit + 1]++;
+    for (size_t u = 0; u < U; u++)
+        w.ustart[u + 1] += w.ustart[u];
 
     /* 2. centring constants: each unit's mean rating over every item it answered (MRAT) and
      * the pooled mean of the whole accumulator */
     double TT = 0, CC = 0;
     for (size_t u = 0; u < U; u++) {
-        for (size_t i = w.ustart[u]; i < w.ustart[u + 1]; i++) w.T[u] += a->obs[i].value;
+        for (size_t i = w.ustart[u]; i < w.ustart[u + 1]; i++)
+            w.T[u] += a->obs[i].value;
         w.C[u] = (double)(w.ustart[u + 1] - w.ustart[u]);
         w.cu[u] = centring == VSC_CENTRE_RESPONDENT && w.C[u] > 0 ? w.T[u] / w.C[u] : 0;
         TT += w.T[u];
@@ -528,7 +550,8 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
     size_t *n_units_s = calloc(Sa, sizeof *n_units_s);
     if (!n_units_s) goto fail;
     for (size_t s = 0; s < S; s++) {
-        for (size_t u = 0; u < U; u++) n_units_s[s] += w.sc[u * S + s] > 0;
+        for (size_t u = 0; u < U; u++)
+            n_units_s[s] += w.sc[u * S + s] > 0;
         n_multi += n_units_s[s] >= 2;
     }
     if (n_boot > 0) {
@@ -542,7 +565,8 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
         rng_seed(&g, seed ^ labels_seed(labels, NULL));
         for (size_t b = 0; b < n_boot; b++) {
             memset(w.cnt, 0, U * sizeof *w.cnt);
-            for (size_t i = 0; i < U; i++) w.cnt[rng_below(&g, U)]++;
+            for (size_t i = 0; i < U; i++)
+                w.cnt[rng_below(&g, U)]++;
             memset(w.bnum, 0, S * sizeof *w.bnum);
             memset(w.bden, 0, S * sizeof *w.bden);
             double bt = 0, bc = 0;
@@ -568,16 +592,19 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
 
     /* 5. reliability: complete-case sums and cross products of keyed (uncentred) answers per
      * scale, accumulated unit by unit, so no items x respondents matrix is ever built */
-    for (size_t s = 0; s < S; s++) w.pos_off[s + 1] = w.pos_off[s] + a->scales[s].k;
+    for (size_t s = 0; s < S; s++)
+        w.pos_off[s + 1] = w.pos_off[s] + a->scales[s].k;
     size_t nx = w.pos_off[S];
     w.xs = calloc(nx ? nx : 1, sizeof *w.xs);
     w.xm = calloc(Sa, sizeof *w.xm);
     size_t nxx = 0;
-    for (size_t s = 0; s < S; s++) nxx += a->scales[s].k * a->scales[s].k;
+    for (size_t s = 0; s < S; s++)
+        nxx += a->scales[s].k * a->scales[s].k;
     w.xx = calloc(nxx ? nxx : 1, sizeof *w.xx);
     if (!w.xs || !w.xm || !w.xx) goto fail_units;
     double mid = isfinite(a->lo) ? (a->lo + a->hi) / 2 : 0; /* shift against cancellation */
-    for (size_t i = 0; i < K; i++) w.val[i] = NAN;
+    for (size_t i = 0; i < K; i++)
+        w.val[i] = NAN;
     for (size_t u = 0; u < U; u++) {
         for (size_t i = w.ustart[u]; i < w.ustart[u + 1]; i++)
             w.val[a->obs[i].item] = keyed(a, a->obs[i].item, a->obs[i].value) - mid;
@@ -585,26 +612,30 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
         for (size_t s = 0; s < S; s++) {
             const struct scale *sc = &a->scales[s];
             size_t k = sc->k, t = 0;
-            while (t < k && !isnan(w.val[sc->items[t]])) t++;
+            while (t < k && !isnan(w.val[sc->items[t]]))
+                t++;
             if (k >= 2 && t == k) {
                 double *xs = w.xs + w.pos_off[s], *xx = w.xx + xxo;
                 for (size_t p = 0; p < k; p++) {
                     double vp = w.val[sc->items[p]];
                     xs[p] += vp;
-                    for (size_t q = 0; q < k; q++) xx[p * k + q] += vp * w.val[sc->items[q]];
+                    for (size_t q = 0; q < k; q++)
+                        xx[p * k + q] += vp * w.val[sc->items[q]];
                 }
                 w.xm[s] += 1;
             }
             xxo += k * k;
         }
-        for (size_t i = w.ustart[u]; i < w.ustart[u + 1]; i++) w.val[a->obs[i].item] = NAN;
+        for (size_t i = w.ustart[u]; i < w.ustart[u + 1]; i++)
+            w.val[a->obs[i].item] = NAN;
     }
 
     /* 6. retest: each later repeat of a respondent against its repeat 0, item by item */
     size_t n_reps = 0;
     w.reps = malloc(Ua * sizeof *w.reps);
     if (!w.reps) goto fail_units;
-    for (size_t u = 0; u < U; u++) w.reps[u] = a->unit_rep[u];
+    for (size_t u = 0; u < U; u++)
+        w.reps[u] = a->unit_rep[u];
     qsort(w.reps, U, sizeof *w.reps, cmp_int);
     for (size_t u = 0; u < U; u++)
         if (n_reps == 0 || w.reps[n_reps - 1] != w.reps[u]) w.reps[n_reps++] = w.reps[u];
@@ -618,13 +649,14 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
             long ri = rep_index(w.reps, n_reps, a->unit_rep[u]);
             size_t i = w.ustart[u], j = w.ustart[u0];
             while (i < w.ustart[u + 1] && j < w.ustart[u0 + 1]) {
-                if (a->obs[i].item < a->obs[j].item) i++;
-                else if (a->obs[i].item > a->obs[j].item) j++;
+                if (a->obs[i].item < a->obs[j].item)
+                    i++;
+                else if (a->obs[i].item > a->obs[j].item)
+                    j++;
                 else {
                     size_t it = a->obs[i].item;
                     double x = keyed(a, it, a->obs[j].value), y = keyed(a, it, a->obs[i].value);
-                    for (size_t t = a->item_scale_start[it]; t < a->item_scale_start[it + 1];
-                         t++) {
+                    for (size_t t = a->item_scale_start[it]; t < a->item_scale_start[it + 1]; t++) {
                         double *r = w.rt + (a->item_scales[t] * n_reps + (size_t)ri) * 6;
                         r[0] += 1;
                         r[1] += x;
@@ -646,12 +678,24 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
         size_t k = sc->k;
         double mult = sum_agg ? (double)k : 1.0;
         struct vsc_score_record rec = {
-            .model = labels->model, .run = labels->run, .condition = labels->condition,
-            .system = ins->system, .instrument = labels->instrument,
-            .kind = sc->is_group ? "group" : "value", .dimension = sc->id,
-            .n_items = k, .n_respondents = n_units_s[s],
-            .mean = NAN, .sd = NAN, .ci_low = NAN, .ci_high = NAN, .alpha = NAN,
-            .omega = NAN, .retest = NAN, .unparseable = NAN, .entropy = NAN,
+            .model = labels->model,
+            .run = labels->run,
+            .condition = labels->condition,
+            .system = ins->system,
+            .instrument = labels->instrument,
+            .kind = sc->is_group ? "group" : "value",
+            .dimension = sc->id,
+            .n_items = k,
+            .n_respondents = n_units_s[s],
+            .mean = NAN,
+            .sd = NAN,
+            .ci_low = NAN,
+            .ci_high = NAN,
+            .alpha = NAN,
+            .omega = NAN,
+            .retest = NAN,
+            .unparseable = NAN,
+            .entropy = NAN,
         };
         double ent = 0;
         size_t ent_n = 0;
@@ -679,7 +723,8 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
             /* SD of respondent scores; the CI from the shared unit bootstrap */
             size_t n = 0;
             for (size_t u = 0; u < U; u++)
-                if (w.sc[u * S + s] > 0) w.tmp[n++] = (w.sa[u * S + s] / w.sc[u * S + s] - M) * mult;
+                if (w.sc[u * S + s] > 0)
+                    w.tmp[n++] = (w.sa[u * S + s] / w.sc[u * S + s] - M) * mult;
             rec.sd = st_sd(w.tmp, n);
             if (n_boot > 0 && w.n_used[s] > 0) {
                 double *bs = w.boot + s * n_boot;
@@ -691,13 +736,15 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
             /* one respondent: its items are the only replication there is, so they are the
              * resampling unit (the centring constant is held fixed) */
             size_t u = 0;
-            while (w.sc[u * S + s] <= 0) u++;
+            while (w.sc[u * S + s] <= 0)
+                u++;
             size_t n = 0;
             double *num_i = w.tmp, *den_i = w.val; /* K-sized scratch: val is free again */
             for (size_t i = w.ustart[u]; i < w.ustart[u + 1]; i++) {
                 size_t it = a->obs[i].item;
                 int in = 0;
-                for (size_t t = a->item_scale_start[it]; t < a->item_scale_start[it + 1] && !in; t++)
+                for (size_t t = a->item_scale_start[it]; t < a->item_scale_start[it + 1] && !in;
+                     t++)
                     in = a->item_scales[t] == s;
                 if (!in) continue;
                 num_i[n] = (keyed(a, it, a->obs[i].value) - w.cu[u] - M) * mult;
@@ -707,10 +754,11 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
             if (n_boot > 0 && n >= 2) {
                 struct rng g;
                 rng_seed(&g, seed ^ labels_seed(labels, sc->id));
-                st_bootstrap_ratio_ci(&rec.ci_low, &rec.ci_high, num_i, den_i, n, n_boot, level,
-                                      &g, w.boot + s * n_boot);
+                st_bootstrap_ratio_ci(&rec.ci_low, &rec.ci_high, num_i, den_i, n, n_boot, level, &g,
+                                      w.boot + s * n_boot);
             }
-            for (size_t i = 0; i < K; i++) w.val[i] = NAN;
+            for (size_t i = 0; i < K; i++)
+                w.val[i] = NAN;
         }
 
         if (k >= 2 && w.xm[s] >= 2) {
@@ -724,7 +772,8 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
                 for (size_t q = 0; q < k; q++)
                     cov[p * k + q] = (xx[p * k + q] - xs[p] * xs[q] / mm) / (mm - 1);
             rec.alpha = st_alpha_from_cov(cov, k);
-            for (size_t p = 0; p < k; p++) ok &= cov[p * k + p] > 1e-12;
+            for (size_t p = 0; p < k; p++)
+                ok &= cov[p * k + p] > 1e-12;
             if (ok && k >= 3 && mm >= 3 && mm > (double)k) { /* identified only with m > k */
                 for (size_t p = 0; p < k; p++)
                     for (size_t q = 0; q < k; q++)
@@ -753,9 +802,14 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
             const struct vsc_norm *nm = &ins->norms[q];
             if (!nm->dimension || strcmp(nm->dimension, sc->id)) continue;
             struct vsc_score_norm *o = &w.norms[rec.n_norms++];
-            *o = (struct vsc_score_norm){.crowd = nm->crowd, .crowd_mean = nm->mean,
-                                         .crowd_sd = nm->sd, .crowd_n = nm->n,
-                                         .t = NAN, .df = NAN, .p = NAN, .d = NAN};
+            *o = (struct vsc_score_norm){.crowd = nm->crowd,
+                                         .crowd_mean = nm->mean,
+                                         .crowd_sd = nm->sd,
+                                         .crowd_n = nm->n,
+                                         .t = NAN,
+                                         .df = NAN,
+                                         .p = NAN,
+                                         .d = NAN};
             if (n_units_s[s] >= 2) {
                 double nu = (double)n_units_s[s];
                 struct st_ttest tt = st_welch(rec.mean, rec.sd, nu, nm->mean, nm->sd, nm->n);

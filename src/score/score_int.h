@@ -19,8 +19,8 @@ enum sc_obs {
 /* An accumulator for answers to `ins` (borrowed; must outlive the accumulator). Dimensions
  * are reported in `dim_order` (e.g. the value system's circle order; may be NULL), the ones
  * not in it after those in the order their first item appears, then the groups. */
-int sc_acc_new(struct sc_acc **out, const struct vsc_instrument *ins,
-               const char *const *dim_order, size_t n_dim_order);
+int sc_acc_new(struct sc_acc **out, const struct vsc_instrument *ins, const char *const *dim_order,
+               size_t n_dim_order);
 void sc_acc_free(struct sc_acc *acc);
 
 /* Adds one answer of `respondent` (copied) in repeat `repeat` (>= 0) to item `item` (an

@@ -89,15 +89,17 @@ static void put_clean(FILE *fp, const char *s, int width)
 
 static void put_num(FILE *fp, double x, int width, int prec)
 {
-    if (isfinite(x)) fprintf(fp, "%*.*f ", width, prec, x);
-    else fprintf(fp, "%*s ", width, "-");
+    if (isfinite(x))
+        fprintf(fp, "%*.*f ", width, prec, x);
+    else
+        fprintf(fp, "%*s ", width, "-");
 }
 
 int vsc_score_write_table_header(FILE *fp)
 {
     int rc = fprintf(fp, "%-20s %-12s %-12s %-22s %8s %7s %6s %17s %6s %6s %6s %7s\n", "model",
-                     "run", "condition", "dimension", "mean", "sd", "n", "95% CI", "alpha",
-                     "omega", "retest", "unparse");
+                     "run", "condition", "dimension", "mean", "sd", "n", "95% CI", "alpha", "omega",
+                     "retest", "unparse");
     return rc < 0 ? VSC_ERR_IO : 0;
 }
 

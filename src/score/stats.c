@@ -14,7 +14,8 @@ double st_mean(const double *x, size_t n)
 {
     if (n == 0) return NAN;
     double s = 0;
-    for (size_t i = 0; i < n; i++) s += x[i];
+    for (size_t i = 0; i < n; i++)
+        s += x[i];
     return s / (double)n;
 }
 
@@ -22,7 +23,8 @@ double st_mean(const double *x, size_t n)
 static double ssd(const double *x, size_t n)
 {
     double m = st_mean(x, n), s = 0;
-    for (size_t i = 0; i < n; i++) s += (x[i] - m) * (x[i] - m);
+    for (size_t i = 0; i < n; i++)
+        s += (x[i] - m) * (x[i] - m);
     return s;
 }
 
@@ -71,16 +73,19 @@ static int cmp_idx(const void *a, const void *b)
 
 void st_rank(double *out_rank, const double *x, size_t n, size_t *work)
 {
-    for (size_t i = 0; i < n; i++) work[i] = i;
+    for (size_t i = 0; i < n; i++)
+        work[i] = i;
     rank_keys = x;
     qsort(work, n, sizeof *work, cmp_idx);
     rank_keys = NULL;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
-        while (j < n && x[work[j]] == x[work[i]]) j++;
+        while (j < n && x[work[j]] == x[work[i]])
+            j++;
         /* positions i..j-1 (0-based) share ranks i+1..j: their average */
         double r = ((double)(i + 1) + (double)j) / 2.0;
-        for (size_t t = i; t < j; t++) out_rank[work[t]] = r;
+        for (size_t t = i; t < j; t++)
+            out_rank[work[t]] = r;
         i = j;
     }
 }
@@ -151,14 +156,16 @@ double st_cronbach_alpha(const double *x, size_t k, size_t n)
     for (size_t j = 0; j < n; j++) {
         if (!keep[j]) continue;
         double t = 0;
-        for (size_t i = 0; i < k; i++) t += x[i * n + j];
+        for (size_t i = 0; i < k; i++)
+            t += x[i * n + j];
         st += t;
     }
     double mt = st / (double)m;
     for (size_t j = 0; j < n; j++) {
         if (!keep[j]) continue;
         double t = 0;
-        for (size_t i = 0; i < k; i++) t += x[i * n + j];
+        for (size_t i = 0; i < k; i++)
+            t += x[i * n + j];
         sst += (t - mt) * (t - mt);
     }
     double var_total = sst / (double)(m - 1);
@@ -175,7 +182,8 @@ double st_alpha_from_cov(const double *cov, size_t k)
     double tr = 0, all = 0;
     for (size_t i = 0; i < k; i++) {
         tr += cov[i * k + i];
-        for (size_t j = 0; j < k; j++) all += cov[i * k + j];
+        for (size_t j = 0; j < k; j++)
+            all += cov[i * k + j];
     }
     if (!(all > 0)) return NAN;
     return (double)k / (double)(k - 1) * (1.0 - tr / all);
@@ -188,11 +196,13 @@ double st_alpha_from_cov(const double *cov, size_t k)
 static void jacobi_eigen(double *a, double *v, size_t k)
 {
     for (size_t i = 0; i < k; i++)
-        for (size_t j = 0; j < k; j++) v[i * k + j] = i == j;
+        for (size_t j = 0; j < k; j++)
+            v[i * k + j] = i == j;
     for (int sweep = 0; sweep < 100; sweep++) {
         double off = 0;
         for (size_t p = 0; p < k; p++)
-            for (size_t q = p + 1; q < k; q++) off += a[p * k + q] * a[p * k + q];
+            for (size_t q = p + 1; q < k; q++)
+                off += a[p * k + q] * a[p * k + q];
         if (off < 1e-30) break;
         for (size_t p = 0; p < k; p++)
             for (size_t q = p + 1; q < k; q++) {
@@ -225,7 +235,8 @@ static int invert(double *a, size_t k, double *work)
 {
     double *inv = work;
     for (size_t i = 0; i < k; i++)
-        for (size_t j = 0; j < k; j++) inv[i * k + j] = i == j;
+        for (size_t j = 0; j < k; j++)
+            inv[i * k + j] = i == j;
     for (size_t c = 0; c < k; c++) {
         size_t piv = c;
         for (size_t r = c + 1; r < k; r++)
@@ -273,7 +284,8 @@ double st_omega_from_corr(const double *corr, size_t k, double *out_loadings)
      * correlation of each item when the matrix is singular */
     memcpy(a, corr, k * k * sizeof *a);
     if (invert(a, k, w) == 0) {
-        for (size_t i = 0; i < k; i++) h[i] = a[i * k + i] > 0 ? 1 - 1 / a[i * k + i] : 0;
+        for (size_t i = 0; i < k; i++)
+            h[i] = a[i * k + i] > 0 ? 1 - 1 / a[i * k + i] : 0;
     } else {
         for (size_t i = 0; i < k; i++) {
             h[i] = 0;
@@ -283,7 +295,8 @@ double st_omega_from_corr(const double *corr, size_t k, double *out_loadings)
     }
     for (int it = 0; it < 1000; it++) {
         memcpy(a, corr, k * k * sizeof *a);
-        for (size_t i = 0; i < k; i++) a[i * k + i] = h[i];
+        for (size_t i = 0; i < k; i++)
+            a[i * k + i] = h[i];
         jacobi_eigen(a, v, k);
         size_t top = 0;
         for (size_t i = 1; i < k; i++)
@@ -294,7 +307,8 @@ double st_omega_from_corr(const double *corr, size_t k, double *out_loadings)
             sum += l[i];
         }
         if (sum < 0) /* an eigenvector's sign is arbitrary: make the factor point up */
-            for (size_t i = 0; i < k; i++) l[i] = -l[i];
+            for (size_t i = 0; i < k; i++)
+                l[i] = -l[i];
         double change = 0;
         for (size_t i = 0; i < k; i++) {
             double hn = l[i] * l[i];
@@ -344,7 +358,8 @@ double st_omega_total(const double *x, size_t k, size_t n)
     for (size_t i = 0; i < k; i++)
         for (size_t p = 0; p < k; p++)
             if (p != i) c[i * k + p] /= sqrt(c[i * k + i] * c[p * k + p]);
-    for (size_t i = 0; i < k; i++) c[i * k + i] = 1;
+    for (size_t i = 0; i < k; i++)
+        c[i * k + i] = 1;
     omega = st_omega_from_corr(c, k, NULL);
 fail:
     free(keep);
@@ -372,8 +387,8 @@ double st_norm_quantile(double p)
     static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
                                -2.400758277161838e+00, -2.549732539343734e+00,
                                4.374664141464968e+00,  2.938163982698783e+00};
-    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-                               2.445134137142996e+00, 3.754408661907416e+00};
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
     double x, q, r;
     if (p < 0.02425) {
         q = sqrt(-2 * log(p));
@@ -447,8 +462,7 @@ double st_t_cdf(double t, double df)
 
 /* ---- tests and effect sizes ------------------------------------------------------------- */
 
-struct st_ttest st_welch(double mean1, double sd1, double n1, double mean2, double sd2,
-                         double n2)
+struct st_ttest st_welch(double mean1, double sd1, double n1, double mean2, double sd2, double n2)
 {
     struct st_ttest r = {NAN, NAN, NAN};
     if (!(n1 >= 2 && n2 >= 2) || !(sd1 >= 0 && sd2 >= 0)) return r;
@@ -509,7 +523,8 @@ double st_jsd_multi(const double *p, size_t m, size_t n, const double *w)
     double *mix = calloc(n, sizeof *mix);
     double res = NAN, wsum = 0, hsum = 0;
     if (!mix) return NAN;
-    for (size_t r = 0; r < m; r++) wsum += w ? w[r] : 1.0;
+    for (size_t r = 0; r < m; r++)
+        wsum += w ? w[r] : 1.0;
     if (!(wsum > 0)) goto fail;
     for (size_t r = 0; r < m; r++) {
         const double *row = p + r * n;
@@ -519,7 +534,8 @@ double st_jsd_multi(const double *p, size_t m, size_t n, const double *w)
             s += row[i];
         }
         if (!(s > 0)) goto fail;
-        for (size_t i = 0; i < n; i++) mix[i] += wr * row[i] / s;
+        for (size_t i = 0; i < n; i++)
+            mix[i] += wr * row[i] / s;
         hsum += wr * st_entropy_bits(row, n);
     }
     res = st_entropy_bits(mix, n) - hsum;
@@ -537,9 +553,8 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-size_t st_bootstrap_ratio_ci(double *out_lo, double *out_hi, const double *num,
-                             const double *den, size_t n, size_t n_boot, double level,
-                             struct rng *rng, double *work)
+size_t st_bootstrap_ratio_ci(double *out_lo, double *out_hi, const double *num, const double *den,
+                             size_t n, size_t n_boot, double level, struct rng *rng, double *work)
 {
     size_t used = 0;
     *out_lo = *out_hi = NAN;

@@ -14,10 +14,10 @@ struct rng;
 
 /* ---- descriptive ------------------------------------------------------------------------ */
 
-double st_mean(const double *x, size_t n);          /* NAN when n == 0 */
-double st_sd(const double *x, size_t n);            /* sample SD (n - 1); NAN when n < 2 */
-double st_var(const double *x, size_t n);           /* sample variance (n - 1) */
-double st_pvar(const double *x, size_t n);          /* population variance (n); NAN when n == 0 */
+double st_mean(const double *x, size_t n); /* NAN when n == 0 */
+double st_sd(const double *x, size_t n);   /* sample SD (n - 1); NAN when n < 2 */
+double st_var(const double *x, size_t n);  /* sample variance (n - 1) */
+double st_pvar(const double *x, size_t n); /* population variance (n); NAN when n == 0 */
 
 /* Pearson r; NAN when n < 2 or either variable is constant. */
 double st_pearson(const double *x, const double *y, size_t n);
@@ -75,8 +75,7 @@ struct st_ttest {
 
 /* Welch's unequal-variance t-test from summary statistics (sample SDs). Fields are NAN when
  * either n < 2 or both SDs are 0. */
-struct st_ttest st_welch(double mean1, double sd1, double n1, double mean2, double sd2,
-                         double n2);
+struct st_ttest st_welch(double mean1, double sd1, double n1, double mean2, double sd2, double n2);
 
 /* Cohen's d with the pooled SD of two groups; NAN when the pooled SD is 0 or n1 + n2 < 3. */
 double st_cohen_d(double mean1, double sd1, double n1, double mean2, double sd2, double n2);
@@ -101,9 +100,8 @@ double st_jsd_multi(const double *p, size_t m, size_t n, const double *w);
  * units' answers). `level` is e.g. 0.95. Resamples whose denominator is 0 are skipped.
  * `work` holds n_boot doubles. Deterministic given the rng state. Returns the number of
  * usable resamples; lo/hi are NAN when there are none. */
-size_t st_bootstrap_ratio_ci(double *out_lo, double *out_hi, const double *num,
-                             const double *den, size_t n, size_t n_boot, double level,
-                             struct rng *rng, double *work);
+size_t st_bootstrap_ratio_ci(double *out_lo, double *out_hi, const double *num, const double *den,
+                             size_t n, size_t n_boot, double level, struct rng *rng, double *work);
 
 /* Percentile bootstrap CI of the mean of x (a ratio with den = 1). */
 size_t st_bootstrap_mean_ci(double *out_lo, double *out_hi, const double *x, size_t n,

@@ -37,13 +37,20 @@ static const int SEEDS[3] = {1, 11, 21};
 static const struct {
     const char *report, *id;
 } NAMES[] = {
-    {"Self-Direction", "self-direction"},      {"Stimulation", "stimulation"},
-    {"Hedonism", "hedonism"},                  {"Achievement", "achievement"},
-    {"Power", "power"},                        {"Security", "security"},
-    {"Conformity", "conformity"},              {"Tradition", "tradition"},
-    {"Benevolence", "benevolence"},            {"Universalism", "universalism"},
-    {"Self-Transcendence", "self-transcendence"}, {"Openness to change", "openness"},
-    {"Self-Enhancement", "self-enhancement"},  {"Conservation", "conservation"},
+    {"Self-Direction", "self-direction"},
+    {"Stimulation", "stimulation"},
+    {"Hedonism", "hedonism"},
+    {"Achievement", "achievement"},
+    {"Power", "power"},
+    {"Security", "security"},
+    {"Conformity", "conformity"},
+    {"Tradition", "tradition"},
+    {"Benevolence", "benevolence"},
+    {"Universalism", "universalism"},
+    {"Self-Transcendence", "self-transcendence"},
+    {"Openness to change", "openness"},
+    {"Self-Enhancement", "self-enhancement"},
+    {"Conservation", "conservation"},
 };
 #define N_NAMES (sizeof NAMES / sizeof NAMES[0])
 
@@ -82,19 +89,24 @@ static int expected(const char *html, const char *name, double *out_mean, double
     buf_init(&b, 1 << 22);
     int in_tag = 0;
     for (const char *p = html; *p; p++) {
-        if (*p == '<') in_tag = 1;
-        else if (*p == '>') in_tag = 0;
-        else if (!in_tag && buf_append(&b, p, 1)) break;
+        if (*p == '<')
+            in_tag = 1;
+        else if (*p == '>')
+            in_tag = 0;
+        else if (!in_tag && buf_append(&b, p, 1))
+            break;
     }
     int rc = -1;
     const char *bar = "\xe2\x94\x82"; /* U+2502 */
     for (const char *p = b.data; p && (p = strstr(p, bar)); p += 3) {
         const char *q = p + 3;
-        while (*q == ' ') q++;
+        while (*q == ' ')
+            q++;
         size_t n = strlen(name);
         if (strncmp(q, name, n)) continue;
         q += n;
-        while (*q == ' ') q++;
+        while (*q == ' ')
+            q++;
         if (strncmp(q, bar, 3)) continue;
         double v[3];
         int i;
@@ -104,7 +116,8 @@ static int expected(const char *html, const char *name, double *out_mean, double
             v[i] = strtod(q, &end);
             if (end == q) break;
             q = end;
-            while (*q == ' ') q++;
+            while (*q == ' ')
+                q++;
             if (strncmp(q, bar, 3)) break;
         }
         if (i < 2) continue;
@@ -138,7 +151,8 @@ static void convert(FILE *out, int seed)
         assert_non_null(desc);
         assert_non_null(parsed);
         size_t p = 0;
-        while (p < n_personas && strcmp(personas[p], desc)) p++;
+        while (p < n_personas && strcmp(personas[p], desc))
+            p++;
         if (p == n_personas) {
             assert_true(n_personas < 64);
             personas[n_personas++] = xstrdup(desc);
@@ -155,7 +169,8 @@ static void convert(FILE *out, int seed)
     fclose(in);
     assert_int_equal(n_personas, 5);
     assert_int_equal(n_lines, 5 * 57);
-    for (size_t p = 0; p < n_personas; p++) free(personas[p]);
+    for (size_t p = 0; p < n_personas; p++)
+        free(personas[p]);
 }
 
 static void test_reproduce_report(void **state)
@@ -173,7 +188,8 @@ static void test_reproduce_report(void **state)
     snprintf(db, sizeof db, "%s/store.db", dir);
     FILE *out = fopen(answers, "w");
     assert_non_null(out);
-    for (int i = 0; i < 3; i++) convert(out, SEEDS[i]);
+    for (int i = 0; i < 3; i++)
+        convert(out, SEEDS[i]);
     fclose(out);
 
     struct vsc_store *store = NULL;

@@ -31,8 +31,8 @@
 
 #define DATA "../shared/data/valuebench/"
 
-static const char *const MODELS[] = {"gpt-4-1106-preview", "gpt-3.5-turbo-1106",
-                                     "llama-7b-chat",      "llama-70b-chat",
+static const char *const MODELS[] = {"gpt-4-1106-preview",  "gpt-3.5-turbo-1106",
+                                     "llama-7b-chat",       "llama-70b-chat",
                                      "mistral-7b-instruct", "mixtral-8x7b-instruct"};
 
 static const struct {
@@ -72,10 +72,14 @@ static size_t read_csv(char *text, char *rows[MAX_ROWS][MAX_COLS], size_t *n_col
     int quoted = 0;
     for (;; p++) {
         if (quoted) {
-            if (*p == '"' && p[1] == '"') buf_append(&f, p++, 1);
-            else if (*p == '"') quoted = 0;
-            else if (*p) buf_append(&f, p, 1);
-            else break;
+            if (*p == '"' && p[1] == '"')
+                buf_append(&f, p++, 1);
+            else if (*p == '"')
+                quoted = 0;
+            else if (*p)
+                buf_append(&f, p, 1);
+            else
+                break;
             continue;
         }
         if (*p == '"') {
@@ -85,8 +89,10 @@ static size_t read_csv(char *text, char *rows[MAX_ROWS][MAX_COLS], size_t *n_col
             c++;
             if (*p != ',') {
                 if (r == 0) *n_cols = c;
-                if (c > 1 || rows[r][0][0]) r++;
-                else free(rows[r][0]); /* a blank line */
+                if (c > 1 || rows[r][0][0])
+                    r++;
+                else
+                    free(rows[r][0]); /* a blank line */
                 c = 0;
             }
             if (!*p) break;
@@ -178,7 +184,8 @@ static void test_valuebench_ratings(void **state)
         if (rc) fail_msg("import %s: %s:%d: %s", QS[q], d.file, d.line, d.msg);
     }
     for (size_t r = 0; r < n_rows; r++)
-        for (size_t c = 0; c < n_cols; c++) free(rows[r][c]);
+        for (size_t c = 0; c < n_cols; c++)
+            free(rows[r][c]);
 
     struct all a = {0};
     struct vsc_score_opts o = {.n_boot = 100, .seed = 2};
@@ -199,8 +206,8 @@ static void test_valuebench_ratings(void **state)
             hit++;
             if (fabs(g->mean - EXPECT[e].mean) > 1e-9 || g->n != EXPECT[e].n)
                 fail_msg("%s %s %s: mean %.10f n %zu, expected %.10f n %zu", EXPECT[e].model,
-                         EXPECT[e].questionnaire, EXPECT[e].value, g->mean, g->n,
-                         EXPECT[e].mean, EXPECT[e].n);
+                         EXPECT[e].questionnaire, EXPECT[e].value, g->mean, g->n, EXPECT[e].mean,
+                         EXPECT[e].n);
         }
         assert_int_equal(hit, 1);
     }

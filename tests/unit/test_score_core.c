@@ -32,22 +32,30 @@ static void assert_near_(double a, double b, double tol, const char *what, const
 
 static struct vsc_option opts6[6] = {{"1", 1}, {"2", 2}, {"3", 3}, {"4", 4}, {"5", 5}, {"6", 6}};
 static struct vsc_item items7[7] = {
-    {.id = "i0", .dimension = "a", .key = 1}, {.id = "i1", .dimension = "a", .key = 1},
+    {.id = "i0", .dimension = "a", .key = 1},  {.id = "i1", .dimension = "a", .key = 1},
     {.id = "i2", .dimension = "a", .key = -1}, {.id = "i3", .dimension = "b", .key = 1},
-    {.id = "i4", .dimension = "b", .key = 1}, {.id = "i5", .dimension = "b", .key = 1},
+    {.id = "i4", .dimension = "b", .key = 1},  {.id = "i5", .dimension = "b", .key = 1},
     {.id = "i6", .dimension = NULL, .key = 0},
 };
 static char *ab_dims[] = {"a", "b"};
 static struct vsc_group grp[1] = {{.id = "ab", .dims = ab_dims, .n_dims = 2}};
-static struct vsc_norm norms[1] = {{.crowd = "people", .dimension = "b", .mean = 0.5, .sd = 1,
-                                    .n = 100}};
+static struct vsc_norm norms[1] = {
+    {.crowd = "people", .dimension = "b", .mean = 0.5, .sd = 1, .n = 100}};
 
 static struct vsc_instrument make_ins(int centre, enum vsc_aggregate agg)
 {
-    return (struct vsc_instrument){.id = "t", .system = "sys", .items = items7, .n_items = 7,
-                                   .options = opts6, .n_options = 6, .centre = centre,
-                                   .aggregate = agg, .groups = grp, .n_groups = 1,
-                                   .norms = norms, .n_norms = 1};
+    return (struct vsc_instrument){.id = "t",
+                                   .system = "sys",
+                                   .items = items7,
+                                   .n_items = 7,
+                                   .options = opts6,
+                                   .n_options = 6,
+                                   .centre = centre,
+                                   .aggregate = agg,
+                                   .groups = grp,
+                                   .n_groups = 1,
+                                   .norms = norms,
+                                   .n_norms = 1};
 }
 
 /* collected records (numbers and the dimension id) */
@@ -218,7 +226,8 @@ static void test_reliability_and_norms(void **state)
     assert_int_equal(sc_acc_finish(a, &labels, &o, collect, &g), 0);
     double x[18];
     for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 6; j++) x[i * 6 + j] = m[i][j];
+        for (int j = 0; j < 6; j++)
+            x[i * 6 + j] = m[i][j];
     assert_int_equal(g.n, 3); /* a has no answers but is still reported */
     assert_near(g.r[1].alpha, st_cronbach_alpha(x, 3, 6), 1e-10);
     assert_near(g.r[1].omega, st_omega_total(x, 3, 6), 1e-8);
@@ -228,7 +237,8 @@ static void test_reliability_and_norms(void **state)
 
     /* norm: Welch on respondent scores (7 respondents) against mean 0.5, sd 1, n 100 */
     double sc[7];
-    for (int j = 0; j < 6; j++) sc[j] = (m[0][j] + m[1][j] + m[2][j]) / 3;
+    for (int j = 0; j < 6; j++)
+        sc[j] = (m[0][j] + m[1][j] + m[2][j]) / 3;
     sc[6] = 6;
     assert_near(g.r[1].sd, st_sd(sc, 7), 1e-12);
     struct st_ttest t = st_welch(g.r[1].mean, st_sd(sc, 7), 7, 0.5, 1, 100);
@@ -282,8 +292,7 @@ static void test_bootstrap_reproducible(void **state)
     for (int j = 0; j < 40; j++) {
         snprintf(name, sizeof name, "r%d", j);
         for (int i = 0; i < 7; i++)
-            assert_int_equal(sc_acc_add(a, name, 0, i, SC_OBS_OK, 1 + (j * 7 + i * 3) % 6, NAN),
-                             0);
+            assert_int_equal(sc_acc_add(a, name, 0, i, SC_OBS_OK, 1 + (j * 7 + i * 3) % 6, NAN), 0);
     }
     struct got g1 = {0}, g2 = {0}, g3 = {0};
     struct vsc_score_opts o = {.n_boot = 300, .seed = 11};
@@ -330,9 +339,9 @@ static void test_logprobs(void **state)
     assert_near(v, 3.0, 1e-12);
     assert_near(h, 0.0, 1e-12);
     /* nothing usable: unparseable, never a number */
-    assert_int_equal(sc_logprobs_value(&v, &h, "[{\"token\":\"Hello\",\"logprob\":-0.1}]", &ins,
-                                       NULL),
-                     VSC_ERR_INPUT);
+    assert_int_equal(
+        sc_logprobs_value(&v, &h, "[{\"token\":\"Hello\",\"logprob\":-0.1}]", &ins, NULL),
+        VSC_ERR_INPUT);
     assert_nan(v);
     assert_int_equal(sc_logprobs_value(&v, &h, "not json", &ins, NULL), VSC_ERR_INPUT);
     assert_int_equal(sc_logprobs_value(&v, &h, "[]", &ins, NULL), VSC_ERR_INPUT);
@@ -355,11 +364,23 @@ static void test_logprobs(void **state)
 static void test_json_writer(void **state)
 {
     (void)state;
-    struct vsc_score_record r = {
-        .model = "m\"1", .run = "r", .condition = "c", .system = "schwartz", .instrument = "pvqrr",
-        .kind = "value", .dimension = "power", .mean = -1.25, .sd = NAN, .n = 12,
-        .ci_low = -1.5, .ci_high = -1, .alpha = NAN, .omega = NAN, .retest = NAN,
-        .unparseable = 0.5, .entropy = NAN};
+    struct vsc_score_record r = {.model = "m\"1",
+                                 .run = "r",
+                                 .condition = "c",
+                                 .system = "schwartz",
+                                 .instrument = "pvqrr",
+                                 .kind = "value",
+                                 .dimension = "power",
+                                 .mean = -1.25,
+                                 .sd = NAN,
+                                 .n = 12,
+                                 .ci_low = -1.5,
+                                 .ci_high = -1,
+                                 .alpha = NAN,
+                                 .omega = NAN,
+                                 .retest = NAN,
+                                 .unparseable = 0.5,
+                                 .entropy = NAN};
     char *buf = NULL;
     size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);

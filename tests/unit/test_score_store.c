@@ -116,8 +116,9 @@ static void test_import_and_score(void **state)
         for (int i = 0; i < 7; i++) {
             const char *a = rows[p][i];
             int num = a && a[0] >= '0' && a[0] <= '9';
-            fprintf(fp, "{\"model\":\"m\",\"run\":\"r1\",\"respondent\":\"p%d\",\"item\":\"%s\","
-                        "\"answer\":%s%s%s}\n",
+            fprintf(fp,
+                    "{\"model\":\"m\",\"run\":\"r1\",\"respondent\":\"p%d\",\"item\":\"%s\","
+                    "\"answer\":%s%s%s}\n",
                     p, ids[i], a && !num ? "\"" : "", a ? a : "null", a && !num ? "\"" : "");
         }
     fclose(fp);
@@ -173,8 +174,8 @@ static void test_cells_of_every_kind(void **state)
         const char *item, *meta, *status, *text, *logprobs;
     } cells[] = {
         /* shown reversed: "A" is option 5 (value 5) */
-        {"b1", "{\"respondent\":\"m|baseline|0\",\"repeat\":0,\"order\":[4,3,2,1,0]}", "ok",
-         "A", NULL},
+        {"b1", "{\"respondent\":\"m|baseline|0\",\"repeat\":0,\"order\":[4,3,2,1,0]}", "ok", "A",
+         NULL},
         {"b2", "{\"respondent\":\"m|baseline|0\",\"repeat\":0}", "error", NULL, NULL},
         {"b3", "{\"respondent\":\"m|baseline|0\",\"repeat\":0}", NULL, NULL, NULL},
         /* logprobs: P(A) = P(B) = 1/2 over values 1 and 2 -> 1.5, entropy 1 bit */
@@ -189,11 +190,16 @@ static void test_cells_of_every_kind(void **state)
     for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
         char key[16];
         snprintf(key, sizeof key, "k%zu", i);
-        struct vsc_cell c = {.model = "m", .instrument = "mini", .item = cells[i].item,
-                             .condition = "baseline", .key = key, .meta_json = cells[i].meta};
+        struct vsc_cell c = {.model = "m",
+                             .instrument = "mini",
+                             .item = cells[i].item,
+                             .condition = "baseline",
+                             .key = key,
+                             .meta_json = cells[i].meta};
         assert_int_equal(vsc_store_add_cell(f->store, run_id, &c), 0);
         if (!cells[i].status) continue;
-        struct vsc_answer a = {.status = cells[i].status, .text = cells[i].text,
+        struct vsc_answer a = {.status = cells[i].status,
+                               .text = cells[i].text,
                                .logprobs_json = cells[i].logprobs,
                                .error = strcmp(cells[i].status, "error") ? NULL : "http"};
         assert_int_equal(vsc_store_put_answer(f->store, key, "m", &a), 0);
@@ -215,8 +221,12 @@ static void test_cells_of_every_kind(void **state)
     assert_near(p->unparseable, 0.5, 1e-12);
 
     /* a bad meta order is reported with the cell, not guessed around */
-    struct vsc_cell c = {.model = "m", .instrument = "mini", .item = "b2",
-                         .condition = "baseline", .sample = 1, .key = "k9",
+    struct vsc_cell c = {.model = "m",
+                         .instrument = "mini",
+                         .item = "b2",
+                         .condition = "baseline",
+                         .sample = 1,
+                         .key = "k9",
                          .meta_json = "{\"order\":[0,0,1,2,3]}"};
     assert_int_equal(vsc_store_add_cell(f->store, run_id, &c), 0);
     g.n = 0;
@@ -253,8 +263,7 @@ static void test_bad_import_lines(void **state)
                  cases[i].line2);
         write_file(f->answers, text);
         struct vsc_diag d = {0};
-        assert_int_equal(vsc_import_answers(f->store, "file", INS, f->answers, &d),
-                         VSC_ERR_INPUT);
+        assert_int_equal(vsc_import_answers(f->store, "file", INS, f->answers, &d), VSC_ERR_INPUT);
         if (d.line != 3 || !strstr(d.msg, cases[i].msg))
             fail_msg("case %zu: line %d msg '%s'", i, d.line, d.msg);
         assert_string_equal(d.file, f->answers);
@@ -273,8 +282,12 @@ static void test_unknown_instrument(void **state)
     struct fixture *f = *state;
     int64_t run_id;
     assert_int_equal(vsc_store_run_begin(f->store, &run_id, "r3", ""), 0);
-    struct vsc_cell c = {.model = "m", .instrument = "ghost", .item = "1",
-                         .condition = "baseline", .key = "g1", .meta_json = "{}"};
+    struct vsc_cell c = {.model = "m",
+                         .instrument = "ghost",
+                         .item = "1",
+                         .condition = "baseline",
+                         .key = "g1",
+                         .meta_json = "{}"};
     assert_int_equal(vsc_store_add_cell(f->store, run_id, &c), 0);
     struct got g = {0};
     struct vsc_diag d = {0};

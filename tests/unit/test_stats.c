@@ -33,7 +33,7 @@ static void test_descriptive(void **state)
     (void)state;
     const double x[] = {2, 4, 4, 4, 5, 5, 7, 9};
     assert_near(st_mean(x, 8), 5.0, 1e-12);
-    assert_near(st_pvar(x, 8), 4.0, 1e-12);            /* the textbook population SD 2 */
+    assert_near(st_pvar(x, 8), 4.0, 1e-12); /* the textbook population SD 2 */
     assert_near(st_var(x, 8), 32.0 / 7.0, 1e-12);
     assert_near(st_sd(x, 8), sqrt(32.0 / 7.0), 1e-12);
     assert_nan(st_mean(x, 0));
@@ -49,13 +49,14 @@ static void test_correlations(void **state)
     (void)state;
     const double x[] = {1, 2, 2, 3, 4, 4, 4, 5};
     const double y[] = {2, 1, 3, 3, 5, 4, 6, 7};
-    assert_near(st_pearson(x, y, 8), 0.888169724066505, 1e-12); /* python */
+    assert_near(st_pearson(x, y, 8), 0.888169724066505, 1e-12);  /* python */
     assert_near(st_spearman(x, y, 8), 0.920033584470318, 1e-12); /* python, average ranks */
     double r[8];
     size_t work[8];
     st_rank(r, x, 8, work);
     const double want[] = {1, 2.5, 2.5, 4, 6, 6, 6, 8};
-    for (int i = 0; i < 8; i++) assert_near(r[i], want[i], 1e-12);
+    for (int i = 0; i < 8; i++)
+        assert_near(r[i], want[i], 1e-12);
     /* perfect and constant */
     const double z[] = {3, 6, 9, 12};
     const double c[] = {1, 1, 1, 1};
@@ -87,7 +88,8 @@ static void test_alpha(void **state)
     /* complete-case: a seventh respondent with a missing item changes nothing */
     double y[28];
     for (int i = 0; i < 4; i++) {
-        for (int j = 0; j < 6; j++) y[i * 7 + j] = x[i * 6 + j];
+        for (int j = 0; j < 6; j++)
+            y[i * 7 + j] = x[i * 6 + j];
         y[i * 7 + 6] = i == 2 ? NAN : 1.0;
     }
     assert_near(st_cronbach_alpha(y, 4, 7), 0.9149847094801223, 1e-12);
@@ -104,9 +106,11 @@ static void test_omega(void **state)
     const double l[] = {0.8, 0.7, 0.6, 0.5};
     double r[16], got[4];
     for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) r[i * 4 + j] = i == j ? 1 : l[i] * l[j];
+        for (int j = 0; j < 4; j++)
+            r[i * 4 + j] = i == j ? 1 : l[i] * l[j];
     assert_near(st_omega_from_corr(r, 4, got), 0.7494456762749446, 1e-6);
-    for (int i = 0; i < 4; i++) assert_near(got[i], l[i], 1e-5);
+    for (int i = 0; i < 4; i++)
+        assert_near(got[i], l[i], 1e-5);
 
     /* tau-equivalent items with equal variances: omega equals alpha. Data: a common factor
      * plus independent noise of equal size per item, generated with the seeded rng. */
@@ -116,7 +120,8 @@ static void test_omega(void **state)
     static double x[K * N];
     for (int j = 0; j < N; j++) {
         double f = rng_normal(&g);
-        for (int i = 0; i < K; i++) x[i * N + j] = f + rng_normal(&g);
+        for (int i = 0; i < K; i++)
+            x[i * N + j] = f + rng_normal(&g);
     }
     double a = st_cronbach_alpha(x, K, N), o = st_omega_total(x, K, N);
     /* population value for loadings 1/sqrt(2): 5 * 0.5 / (1 + 4 * 0.5) = 0.8333 */
@@ -132,9 +137,9 @@ static void test_distributions(void **state)
 {
     (void)state;
     assert_near(st_norm_cdf(0), 0.5, 1e-15);
-    assert_near(st_norm_cdf(-1.3), 0.09680048458561036, 1e-14);         /* python NormalDist */
-    assert_near(st_norm_quantile(0.975), 1.9599639845400536, 1e-12);    /* python NormalDist */
-    assert_near(st_norm_quantile(1e-10), -6.361340902404056, 1e-9);     /* python NormalDist */
+    assert_near(st_norm_cdf(-1.3), 0.09680048458561036, 1e-14);      /* python NormalDist */
+    assert_near(st_norm_quantile(0.975), 1.9599639845400536, 1e-12); /* python NormalDist */
+    assert_near(st_norm_quantile(1e-10), -6.361340902404056, 1e-9);  /* python NormalDist */
     assert_near(st_norm_quantile(0.5), 0.0, 1e-15);
     assert_nan(st_norm_quantile(0));
     assert_nan(st_norm_quantile(1.5));
@@ -159,8 +164,8 @@ static void test_welch(void **state)
     (void)state;
     /* Wikipedia "Welch's t-test", example 1 (A1 vs A2, 15 values each): t = -2.46,
      * df = 24.99, p = 0.021. Summary statistics and the exact values: python. */
-    struct st_ttest r = st_welch(20.82, 2.804893682731767, 15, 22.986666666666668,
-                                 1.952605097470215, 15);
+    struct st_ttest r =
+        st_welch(20.82, 2.804893682731767, 15, 22.986666666666668, 1.952605097470215, 15);
     assert_near(r.t, -2.455356398286006, 1e-9);
     assert_near(r.df, 24.98852929023142, 1e-9);
     assert_near(r.p, 0.02137800146286184, 1e-8);
@@ -169,8 +174,7 @@ static void test_welch(void **state)
     bad = st_welch(1, 1, 1, 2, 1, 10);
     assert_nan(bad.p);
 
-    assert_near(st_cohen_d(20.82, 2.804893682731767, 15, 22.986666666666668,
-                           1.952605097470215, 15),
+    assert_near(st_cohen_d(20.82, 2.804893682731767, 15, 22.986666666666668, 1.952605097470215, 15),
                 -0.8965693907039229, 1e-9); /* python */
     assert_near(st_cohen_d(1, 1, 10, 0, 1, 10), 1.0, 1e-12);
 }
@@ -199,7 +203,8 @@ static void test_bootstrap(void **state)
     struct rng g;
     double x[200], work[2000], lo, hi, lo2, hi2;
     rng_seed(&g, 7);
-    for (int i = 0; i < 200; i++) x[i] = 10 + 2 * rng_normal(&g);
+    for (int i = 0; i < 200; i++)
+        x[i] = 10 + 2 * rng_normal(&g);
     double m = st_mean(x, 200), se = st_sd(x, 200) / sqrt(200.0);
     rng_seed(&g, 1);
     assert_int_equal(st_bootstrap_mean_ci(&lo, &hi, x, 200, 2000, 0.95, &g, work), 2000);
@@ -226,10 +231,10 @@ static void test_bootstrap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_descriptive),   cmocka_unit_test(test_correlations),
-        cmocka_unit_test(test_quantile),      cmocka_unit_test(test_alpha),
-        cmocka_unit_test(test_omega),         cmocka_unit_test(test_distributions),
-        cmocka_unit_test(test_welch),         cmocka_unit_test(test_information),
+        cmocka_unit_test(test_descriptive), cmocka_unit_test(test_correlations),
+        cmocka_unit_test(test_quantile),    cmocka_unit_test(test_alpha),
+        cmocka_unit_test(test_omega),       cmocka_unit_test(test_distributions),
+        cmocka_unit_test(test_welch),       cmocka_unit_test(test_information),
         cmocka_unit_test(test_bootstrap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
