@@ -30,10 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!schwartz) setup();
     struct vsc_diag d;
     struct vsc_instrument *ins = NULL;
-    /* system_file is resolved against a folder that does not exist, so the fuzzer cannot
-     * make the parser read files of the machine. */
-    if (ins_parse_decl_in(&ins, (const char *)data, size, "fuzz", "/nonexistent-fuzz-dir", &d) ==
-        0) {
+    /* Inputs naming a system_file are not parsed as instruments: an absolute path such as
+     * /dev/zero would make the fuzzer read the machine's files, not test the parser. */
+    int names_file = memmem(data, size, "system_file", 11) != NULL;
+    if (!names_file && ins_parse_decl_in(&ins, (const char *)data, size, "fuzz",
+                                         "/nonexistent-fuzz-dir", &d) == 0) {
         char *m = NULL;
         for (size_t i = 0; i < ins->n_items && i < 4; i++) {
             if (vsc_instrument_render(&m, ins, i, NULL, "p") == 0) free(m);
