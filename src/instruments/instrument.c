@@ -5,6 +5,8 @@
 
 #include "instruments/ins_internal.h"
 #include "util/util.h"
+#include "dilemmas/dilemmas_int.h"
+#include "utility/utility_int.h"
 #include "valscope/judge.h"
 
 /* Arrays grow by doubling at powers of two, so no capacity field is needed in the public
@@ -186,6 +188,10 @@ int vsc_instrument_load(struct vsc_instrument **out, const char *kind, const cha
         rc = ins_load_valuebench(out, path, name, diag);
     else if (strcmp(kind, "psychobench") == 0)
         rc = ins_load_psychobench(out, path, name, diag);
+    else if (strcmp(kind, "dailydilemmas") == 0)
+        rc = dilemmas_load_instrument(out, path, diag);
+    else if (strcmp(kind, "utility") == 0)
+        rc = utility_load_instrument(out, path, diag);
     else
         rc = vsc_diag_set(diag, NULL, 0, 0,
                           "unknown instrument kind '%s' (builtin, file, prompts, pvqrr, "
