@@ -77,9 +77,12 @@ int main(int argc, char **argv)
     }
     const char *url = argc > 2 ? argv[2] : NULL;
     int max_tokens = argc > 3 ? atoi(argv[3]) : 8;
-    const char *threads = getenv("BENCH_THREADS"); /* default 1: the model is tiny */
+    /* Defaults match how llama_bench.sh starts llama-server: 1 thread, no flash attention. */
+    const char *threads = getenv("BENCH_THREADS");
+    const char *fa = getenv("BENCH_FLASH_ATTN");
     char *opts = xasprintf("{\"model_path\":\"%s\",\"chat_template\":\"chatml\",\"n_ctx\":2048,"
-                           "\"threads\":%s}", argv[1], threads ? threads : "1");
+                           "\"threads\":%s,\"flash_attn\":\"%s\"}",
+                           argv[1], threads ? threads : "1", fa ? fa : "off");
     struct vsc_model_cfg m = {.name = "bench", .backend = "llama", .options_json = opts};
     struct vsc_diag d = {0};
     void *st = NULL;

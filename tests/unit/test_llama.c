@@ -394,6 +394,9 @@ static void test_bad_options(void **state)
                       "'n_ctx' must be an integer");
     expect_open_error("{\"model_path\":\"" MODEL "\",\"threads\":0}", VSC_ERR_INPUT,
                       "'threads' must be an integer");
+    expect_open_error("{\"model_path\":\"" MODEL "\",\"chat_template\":\"none\","
+                      "\"flash_attn\":\"sometimes\"}", VSC_ERR_INPUT,
+                      "flash_attn must be auto, on or off");
 }
 
 static void test_named_template(void **state)
@@ -402,7 +405,8 @@ static void test_named_template(void **state)
     struct vsc_diag d;
     void *st = NULL;
     assert_int_equal(open_model(&st, "{\"model_path\":\"" MODEL "\",\"chat_template\":"
-                                     "\"chatml\",\"n_ctx\":256,\"threads\":1}", &d), 0);
+                                     "\"chatml\",\"n_ctx\":512,\"threads\":1,"
+                                     "\"flash_attn\":\"off\"}", &d), 0);
     struct backend_request req = {.body = GEN_BODY};
     struct backend_reply r = {0};
     assert_int_equal(backend_llama.answer(st, &req, &r), 0);
@@ -411,6 +415,13 @@ static void test_named_template(void **state)
      * vocabulary spells out character by character: far more tokens than the plain prompt. */
     assert_true(r.prompt_tokens > 20);
     reply_clear(&r);
+    /* Without flash attention (another attention kernel, whose float sums depend more on the
+     * batch shape) cached = scratch holds to about 1e-6 per token: 1e-4 over a long option. */
+    const char *opts[3] = {"Strongly agree", "Strongly disagree", "1"};
+    double c[3], s[3];
+    assert_int_equal(backend_llama_score(st, ITEM_BODY, opts, 3, 0, c, NULL, NULL, 0), 0);
+    assert_int_equal(backend_llama_score(st, ITEM_BODY, opts, 3, 1, s, NULL, NULL, 0), 0);
+    for (int i = 0; i < 3; i++) assert_near(c[i], s[i], 1e-4);
     backend_llama.close(st);
 }
 
