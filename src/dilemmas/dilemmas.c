@@ -225,6 +225,7 @@ static int load_values(struct vsc_dilemma_set *s, const char *path, struct vsc_d
         }
     size_t cap = 0;
     while ((rc = csv_next(&t.c, t.f, &line, path, diag)) == 1) {
+        rc = 0;
         const char *v = field(t.f, c_v);
         if (!v || !*v) {
             rc = vsc_diag_set(diag, path, line, 0, "row has no 'value'");
