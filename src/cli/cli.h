@@ -9,6 +9,7 @@ int cli_run(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_score(int argc, char **argv);
 int cli_import(int argc, char **argv);
+int cli_judge_eval(int argc, char **argv); /* src/cli/cmd_judge.c */
 int cli_report(int argc, char **argv);  /* src/cli/cmd_report.c */
 int cli_targets(int argc, char **argv); /* src/cli/cmd_report.c */
 

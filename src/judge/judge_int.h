@@ -156,4 +156,18 @@ int judge_read(struct judge_reading *out, const struct judge_rows *rows, const c
                const char *item, enum judge_stage st, const struct vsc_value_system *vs);
 void judge_reading_clear(struct judge_reading *r);
 
+/* The request body of a judge call (sorted keys, temperature 0; label stages ask for
+ * logprobs). malloc'd, NULL when out of memory. */
+char *judge_request_body(const struct vsc_model_cfg *judge, const char *messages,
+                         enum judge_stage st);
+
+/* Index of a dimension by id or name, compared without case, ' ', '-', '_' or ':'; -1. */
+int judge_find_dim(const struct vsc_value_system *vs, const char *name);
+
+/* One FULCRA label string ("benevolence: +1", and dirty ones like "achievement:=1",
+ * "conformity:1+"): *out_dim is the dimension index in `vs`, *out_value -1, 0 or +1.
+ * 0, or VSC_ERR_INPUT when the value name or the number cannot be read. */
+int judge_fulcra_label(int *out_dim, int *out_value, const char *label,
+                       const struct vsc_value_system *vs);
+
 #endif

@@ -244,7 +244,7 @@ static int same_name(const char *a, const char *b)
     }
 }
 
-static int find_dim(const struct vsc_value_system *vs, const char *name)
+int judge_find_dim(const struct vsc_value_system *vs, const char *name)
 {
     for (size_t d = 0; d < vs->n_dims; d++)
         if (same_name(vs->dims[d].id, name) || same_name(vs->dims[d].name, name)) return (int)d;
@@ -276,7 +276,7 @@ size_t judge_parse_stance_all(int *out, const struct vsc_value_system *vs, const
     if (json_is_object(root)) {
         const char *k;
         json_t *v;
-        json_object_foreach(root, k, v) put_stance(out, seen, find_dim(vs, k), stance_of_json(v));
+        json_object_foreach(root, k, v) put_stance(out, seen, judge_find_dim(vs, k), stance_of_json(v));
     } else {
         static const char *const NAME[] = {"value", "dimension", "id", "name", NULL};
         static const char *const STANCE[] = {"stance", "label", "judgement", "judgment", NULL};
@@ -287,7 +287,7 @@ size_t judge_parse_stance_all(int *out, const struct vsc_value_system *vs, const
             json_t *nm = json_is_object(e) ? get_ci(e, NAME) : NULL;
             json_t *st = json_is_object(e) ? get_ci(e, STANCE) : NULL;
             if (json_is_string(nm) && st)
-                put_stance(out, seen, find_dim(vs, json_string_value(nm)), stance_of_json(st));
+                put_stance(out, seen, judge_find_dim(vs, json_string_value(nm)), stance_of_json(st));
         }
     }
     size_t n = 0;
@@ -463,5 +463,31 @@ int judge_label_probs(double *out_p, const char *logprobs_json, const char *cons
     json_decref(root);
     if (!(total > 0)) return VSC_ERR_INPUT;
     for (size_t l = 0; l < n_labels; l++) out_p[l] /= total;
+    return 0;
+}
+
+int judge_fulcra_label(int *out_dim, int *out_value, const char *label,
+                       const struct vsc_value_system *vs)
+{
+    *out_dim = -1;
+    *out_value = 0;
+    const char *colon = label ? strchr(label, ':') : NULL;
+    if (!colon || colon - label >= 64) return VSC_ERR_INPUT;
+    char name[64];
+    memcpy(name, label, (size_t)(colon - label));
+    name[colon - label] = 0;
+    int d = judge_find_dim(vs, name);
+    if (d < 0) return VSC_ERR_INPUT;
+    /* the number is read leniently: one digit 0 or 1, negative when a '-' is there
+     * ("=1" and "1+" are typing slips for +1) */
+    int digit = -1, neg = 0, digits = 0;
+    for (const char *p = colon + 1; *p; p++) {
+        if (*p == '-') neg = 1;
+        else if (isdigit((unsigned char)*p)) digit = *p - '0', digits++;
+        else if (!strchr(" +=\t", *p)) return VSC_ERR_INPUT;
+    }
+    if (digits != 1 || digit > 1) return VSC_ERR_INPUT;
+    *out_dim = d;
+    *out_value = digit == 0 ? 0 : neg ? -1 : 1;
     return 0;
 }

@@ -69,7 +69,8 @@ struct planner {
     int64_t added;
 };
 
-static char *request_body(const struct planner *p, const char *messages, enum judge_stage st)
+char *judge_request_body(const struct vsc_model_cfg *judge, const char *messages,
+                         enum judge_stage st)
 {
     json_t *b = json_object();
     json_t *m = json_loads(messages, 0, NULL);
@@ -78,8 +79,7 @@ static char *request_body(const struct planner *p, const char *messages, enum ju
         json_decref(m);
         return NULL;
     }
-    json_object_set_new(b, "model", json_string(p->judge->model ? p->judge->model
-                                                                : p->judge->name));
+    json_object_set_new(b, "model", json_string(judge->model ? judge->model : judge->name));
     json_object_set_new(b, "messages", m);
     json_object_set_new(b, "temperature", json_integer(0));
     if (st == JS_RELEVANCE || st == JS_VALENCE) {
@@ -97,7 +97,7 @@ static int add_one(struct planner *p, const char *instrument, const char *item,
                    const struct judge_row *probe, const char *meta, const char *messages,
                    enum judge_stage st)
 {
-    char *body = request_body(p, messages, st);
+    char *body = judge_request_body(p->judge, messages, st);
     if (!body) return VSC_ERR_NOMEM;
     char key[65];
     plan_cache_key(key, p->identity, body, 0);
