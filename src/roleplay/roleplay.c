@@ -57,6 +57,8 @@ struct ins_acc {
     size_t *base_bad, *pers_bad;
     struct seed_acc *seeds;
     size_t n_seeds;
+    char **file_ids; /* personas of a user's file, by index */
+    size_t n_file_ids;
 };
 
 struct ins_entry {
@@ -131,6 +133,8 @@ static void acc_free(struct ins_acc *a)
     free(a->pers_bad);
     for (size_t i = 0; i < a->n_seeds; i++) seed_free(&a->seeds[i]);
     free(a->seeds);
+    for (size_t i = 0; i < a->n_file_ids; i++) free(a->file_ids[i]);
+    free(a->file_ids);
 }
 
 static long dim_index(const struct ins_acc *a, const char *dim)
@@ -217,11 +221,30 @@ static struct persona_acc *get_persona(struct ins_acc *a, long long seed, long i
     return p;
 }
 
-/* "persona:<seed>:<index>" -> 1; "baseline" -> 0; anything else -> -1. */
-static int parse_condition(const char *cond, long long *seed, long *index)
+/* Personas from a user's file have condition "persona:file:<id>"; they are grouped under
+ * this pseudo seed (left out of seed correlations) and indexed in order of appearance. */
+#define FILE_SEED (-2LL)
+
+/* "persona:<seed>:<index>" or "persona:file:<id>" -> 1; "baseline" -> 0; else -1. */
+static int parse_condition(struct ins_acc *a, const char *cond, long long *seed, long *index)
 {
     if (!strcmp(cond, "baseline")) return 0;
     if (strncmp(cond, "persona:", 8)) return -1;
+    if (!strncmp(cond + 8, "file:", 5)) {
+        const char *id = cond + 13;
+        *seed = FILE_SEED;
+        for (size_t i = 0; i < a->n_file_ids; i++)
+            if (!strcmp(a->file_ids[i], id)) {
+                *index = (long)i;
+                return 1;
+            }
+        char **g = realloc(a->file_ids, (a->n_file_ids + 1) * sizeof *g);
+        if (!g) return -2;
+        a->file_ids = g;
+        if (!(g[a->n_file_ids] = xstrdup(id))) return -2;
+        *index = (long)a->n_file_ids++;
+        return 1;
+    }
     char *end;
     errno = 0;
     *seed = strtoll(cond + 8, &end, 10);
@@ -448,6 +471,7 @@ static int emit_seed_correlations(struct ctx *c, struct ins_acc *a)
     int rc = (!pa || !pb) ? VSC_ERR_NOMEM : 0;
     for (size_t s = 0; s < a->n_seeds && !rc; s++)
         for (size_t t = s + 1; t < a->n_seeds && !rc; t++) {
+            if (a->seeds[s].seed == FILE_SEED || a->seeds[t].seed == FILE_SEED) continue;
             size_t n = 0;
             for (size_t d = 0; d < a->n_dims; d++) {
                 double x = seed_mean(a, s, d, SIZE_MAX, NULL), y = seed_mean(a, t, d, SIZE_MAX, NULL);
@@ -544,8 +568,8 @@ static int on_answer(const struct vsc_answer_row *row, void *payload)
     struct ctx *c = payload;
     long long seed = 0;
     long index = 0;
-    int is_persona = parse_condition(row->condition ? row->condition : "", &seed, &index);
-    if (is_persona < 0) return 0;
+    const char *cond = row->condition ? row->condition : "";
+    if (strcmp(cond, "baseline") && strncmp(cond, "persona:", 8)) return 0;
     const char *model = row->model ? row->model : "";
     if (!c->run || strcmp(c->run, row->run) || strcmp(c->model, model)) {
         int rc = flush(c);
@@ -565,6 +589,9 @@ static int on_answer(const struct vsc_answer_row *row, void *payload)
                             row->instrument);
     struct ins_acc *a = get_acc(c, row->instrument, ins);
     if (!a) return VSC_ERR_NOMEM;
+    int is_persona = parse_condition(a, cond, &seed, &index);
+    if (is_persona == -2) return VSC_ERR_NOMEM;
+    if (is_persona < 0) return 0;
     json_t *meta = row->meta_json ? json_loads(row->meta_json, 0, NULL) : NULL;
     const char *dim = ins->items[item].dimension;
     int key = ins->items[item].key;

@@ -2,8 +2,7 @@
  * ("A", from the in-process test server through the openai backend) has inertia 1 and
  * steerability 0 on every dimension, in a run with a baseline and personas.
  *
- * The persona conditions are written as system_prompts named "persona:<seed>:<index>" with
- * the sampler's texts, which is what the planner's `personas:` key expands to. */
+ * The personas come from the planner's `conditions: {personas: N, persona_seeds: [...]}`. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,7 +30,7 @@ static void assert_close(double got, double want, double tol)
 }
 
 struct tally {
-    size_t inertia, steer, dims_seen;
+    size_t inertia, steer, dims_seen, effects;
     char dims[32][32];
 };
 
@@ -51,6 +50,9 @@ static int check(const struct vsc_roleplay_record *r, void *payload)
         assert_close(r->value, 0.0, 1e-12);
         assert_true(r->n > 0 && r->n_other > 0);
         t->steer++;
+    } else if (!strcmp(r->kind, "effect_size")) {
+        t->effects++; /* constant answers: no attribute level moves anything */
+        assert_true(isnan(r->value) || fabs(r->value) < 1e-12);
     }
     return 0;
 }
@@ -74,20 +76,8 @@ static void test_constant_answers(void **state)
             "    concurrency: 32\n"
             "instruments:\n  - builtin: schwartz\nsamples: 1\n"
             "params: {temperature: 0, max_tokens: 4}\n"
-            "conditions:\n  baseline: true\n  system_prompts:\n",
+            "conditions: {baseline: true, personas: 3, persona_seeds: [1, 11]}\n",
             db, ts_url(ts));
-    int seeds[] = {1, 11};
-    for (int s = 0; s < 2; s++)
-        for (int i = 0; i < 3; i++) {
-            struct persona p;
-            assert_int_equal(persona_sample(&p, (uint64_t)seeds[s], i, NULL), 0);
-            json_t *js = json_string(p.text);
-            char *q = json_dumps(js, JSON_ENCODE_ANY);
-            fprintf(f, "    \"persona:%d:%d\": %s\n", seeds[s], i, q);
-            free(q);
-            json_decref(js);
-            persona_clear(&p);
-        }
     fclose(f);
 
     struct vsc_config *cfg = NULL;
@@ -109,6 +99,7 @@ static void test_constant_answers(void **state)
     assert_int_equal(t.dims_seen, 10);
     assert_int_equal(t.inertia, 20);
     assert_int_equal(t.steer, 10);
+    assert_true(t.effects > 0); /* persona attributes reached the cell meta */
     vsc_store_free(st);
     ts_stop(ts);
     const char *sfx[] = {"/run.yaml", "/store.db", "/store.db-wal", "/store.db-shm"};
