@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,9 @@ static void eng_init(struct eng *e, int n_prompts)
     FILE *f = fopen(e->prompts, "w");
     assert_non_null(f);
     for (int i = 0; i < n_prompts; i++)
-        fprintf(f, "{\"id\": \"q%d\", \"prompt\": \"Question %d: how much does tradition "
-                   "matter to you?\"}\n",
+        fprintf(f,
+                "{\"id\": \"q%d\", \"prompt\": \"Question %d: how much does tradition "
+                "matter to you?\"}\n",
                 i, i);
     fclose(f);
     setenv("VSC_TEST_KEY", "sk-engine-test", 1);
@@ -70,8 +72,10 @@ static char *model_yaml(const char *name, const char *url, const char *served, i
                      name, url, served, concurrency, timeout_ms);
 }
 
-/* Writes the config: `models` is the YAML of the models list, `extra` more top-level keys. */
-static void write_config(struct eng *e, const char *models, int max_attempts, const char *extra)
+/* Writes the config: `models` is the YAML of the models list, `params` the sampling params
+ * (NULL: a default), `extra` more top-level keys. */
+static void write_config_params(struct eng *e, const char *models, int max_attempts,
+                                const char *params, const char *extra)
 {
     FILE *f = fopen(e->config, "w");
     assert_non_null(f);
@@ -85,10 +89,16 @@ static void write_config(struct eng *e, const char *models, int max_attempts, co
             "instruments:\n"
             "  - prompts: %s\n"
             "samples: 1\n"
-            "params: {temperature: 0, max_tokens: 16, seed: 1}\n"
+            "params: %s\n"
             "%s",
-            e->db, max_attempts, models, e->prompts, extra ? extra : "");
+            e->db, max_attempts, models, e->prompts,
+            params ? params : "{temperature: 0, max_tokens: 16, seed: 1}", extra ? extra : "");
     fclose(f);
+}
+
+static void write_config(struct eng *e, const char *models, int max_attempts, const char *extra)
+{
+    write_config_params(e, models, max_attempts, NULL, extra);
 }
 
 static void write_simple_config(struct eng *e, struct ts_server *ts, int concurrency,
@@ -132,6 +142,8 @@ struct row {
     char status[16];
     char error[32];
     char *text;
+    char *logprobs_json;
+    char finish_reason[16];
     int attempts;
     double latency_ms;
     int prompt_tokens, completion_tokens;
@@ -156,6 +168,9 @@ static int collect_cb(const struct vsc_answer_row *a, void *payload)
     snprintf(r->status, sizeof r->status, "%s", a->status ? a->status : "");
     snprintf(r->error, sizeof r->error, "%s", a->error ? a->error : "");
     r->text = a->text ? xstrdup(a->text) : NULL;
+    r->logprobs_json = a->logprobs_json ? xstrdup(a->logprobs_json) : NULL;
+    snprintf(r->finish_reason, sizeof r->finish_reason, "%s",
+             a->finish_reason ? a->finish_reason : "");
     r->attempts = a->attempts;
     r->latency_ms = a->latency_ms;
     r->prompt_tokens = a->prompt_tokens;
@@ -176,7 +191,8 @@ static void collect(struct eng *e, struct rows *rs)
 
 static void rows_free(struct rows *rs)
 {
-    for (size_t i = 0; i < rs->n; i++) free(rs->v[i].text);
+    for (size_t i = 0; i < rs->n; i++)
+        free(rs->v[i].text), free(rs->v[i].logprobs_json);
     free(rs->v);
 }
 
@@ -197,8 +213,8 @@ static void expect_all(const struct rows *rs, size_t n, const char *status, cons
             print_message("row %zu: model=%s item=%s status=%s error=%s attempts=%d\n", i,
                           rs->v[i].model, rs->v[i].item, rs->v[i].status, rs->v[i].error,
                           rs->v[i].attempts);
-        fail_msg("expected %zu rows with status %s%s%s, got %zu rows of which %zu match", n,
-                 status, error ? "/" : "", error ? error : "", rs->n, got);
+        fail_msg("expected %zu rows with status %s%s%s, got %zu rows of which %zu match", n, status,
+                 error ? "/" : "", error ? error : "", rs->n, got);
     }
 }
 
@@ -236,7 +252,8 @@ static void test_all_answered(void **state)
         assert_int_equal(rs.v[i].attempts, 1);
         assert_int_equal(rs.v[i].completion_tokens, 1);
         assert_true(rs.v[i].prompt_tokens >= 8); /* "Question N: how much ..." is 8 words */
-        for (size_t j = 0; j < i; j++) assert_string_not_equal(rs.v[i].text, rs.v[j].text);
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(rs.v[i].text, rs.v[j].text);
     }
     rows_free(&rs);
     ts_stop(ts);
@@ -326,7 +343,8 @@ static void test_429_retry_after_honoured(void **state)
     struct rows rs;
     collect(&e, &rs);
     expect_all(&rs, 4, "ok", NULL);
-    for (size_t i = 0; i < rs.n; i++) assert_int_equal(rs.v[i].attempts, 2);
+    for (size_t i = 0; i < rs.n; i++)
+        assert_int_equal(rs.v[i].attempts, 2);
     rows_free(&rs);
     ts_stop(ts);
     eng_cleanup(&e);
@@ -337,8 +355,8 @@ static void test_429_persistent(void **state)
 {
     struct eng e;
     eng_init(&e, 3);
-    struct ts_server *ts = ts_start(&(struct ts_config){
-        .fault = TS_FAULT_429, .fault_rate = 1.0, .no_retry_after = 1});
+    struct ts_server *ts = ts_start(
+        &(struct ts_config){.fault = TS_FAULT_429, .fault_rate = 1.0, .no_retry_after = 1});
     write_simple_config(&e, ts, 4, 3, 10000);
     struct vsc_progress p;
     assert_int_equal(run_engine(&e, &p, NULL), VSC_ERR_INCOMPLETE);
@@ -358,8 +376,8 @@ static void test_500_retried_then_ok(void **state)
 {
     struct eng e;
     eng_init(&e, 50);
-    struct ts_server *ts = ts_start(&(struct ts_config){
-        .fault = TS_FAULT_500, .fault_rate = 0.3, .fault_attempts = 2});
+    struct ts_server *ts = ts_start(
+        &(struct ts_config){.fault = TS_FAULT_500, .fault_rate = 0.3, .fault_attempts = 2});
     write_simple_config(&e, ts, 16, 5, 10000);
     struct vsc_progress p;
     assert_int_equal(run_engine(&e, &p, NULL), 0);
@@ -408,54 +426,55 @@ static void check_fault(const struct ts_config *cfg, int max_attempts, int timeo
     struct rows rs;
     collect(&e, &rs);
     expect_all(&rs, 3, "error", kind);
-    for (size_t i = 0; i < rs.n; i++) assert_int_equal(rs.v[i].attempts, attempts);
+    for (size_t i = 0; i < rs.n; i++)
+        assert_int_equal(rs.v[i].attempts, attempts);
     rows_free(&rs);
     ts_stop(ts);
     eng_cleanup(&e);
 }
 
 /* A transient fault on every attempt: retried up to max_attempts, then recorded. */
-static void check_persistent_fault(const struct ts_config *cfg, int max_attempts,
-                                   int timeout_ms, const char *kind, enum vsc_error_kind ek)
+static void check_persistent_fault(const struct ts_config *cfg, int max_attempts, int timeout_ms,
+                                   const char *kind, enum vsc_error_kind ek)
 {
     check_fault(cfg, max_attempts, timeout_ms, kind, ek, 1);
 }
 
 static void test_500_persistent(void **state)
 {
-    check_persistent_fault(&(struct ts_config){.fault = TS_FAULT_500, .fault_rate = 1.0}, 3,
-                           10000, "http_5xx", VSC_E_HTTP_5XX);
+    check_persistent_fault(&(struct ts_config){.fault = TS_FAULT_500, .fault_rate = 1.0}, 3, 10000,
+                           "http_5xx", VSC_E_HTTP_5XX);
 }
 
 static void test_503_persistent(void **state)
 {
-    check_persistent_fault(&(struct ts_config){.fault = TS_FAULT_503, .fault_rate = 1.0,
-                                               .no_retry_after = 1},
-                           2, 10000, "http_5xx", VSC_E_HTTP_5XX);
+    check_persistent_fault(
+        &(struct ts_config){.fault = TS_FAULT_503, .fault_rate = 1.0, .no_retry_after = 1}, 2,
+        10000, "http_5xx", VSC_E_HTTP_5XX);
 }
 
 static void test_dropped_connection(void **state)
 {
-    check_persistent_fault(&(struct ts_config){.fault = TS_FAULT_DROP, .fault_rate = 1.0}, 3,
-                           10000, "connection", VSC_E_CONNECTION);
+    check_persistent_fault(&(struct ts_config){.fault = TS_FAULT_DROP, .fault_rate = 1.0}, 3, 10000,
+                           "connection", VSC_E_CONNECTION);
 }
 
 static void test_truncated_json(void **state)
 {
-    check_persistent_fault(&(struct ts_config){.fault = TS_FAULT_TRUNCATED, .fault_rate = 1.0},
-                           2, 10000, "bad_json", VSC_E_BAD_JSON);
+    check_persistent_fault(&(struct ts_config){.fault = TS_FAULT_TRUNCATED, .fault_rate = 1.0}, 2,
+                           10000, "bad_json", VSC_E_BAD_JSON);
 }
 
 static void test_not_json(void **state)
 {
-    check_persistent_fault(&(struct ts_config){.fault = TS_FAULT_NOT_JSON, .fault_rate = 1.0},
-                           2, 10000, "bad_json", VSC_E_BAD_JSON);
+    check_persistent_fault(&(struct ts_config){.fault = TS_FAULT_NOT_JSON, .fault_rate = 1.0}, 2,
+                           10000, "bad_json", VSC_E_BAD_JSON);
 }
 
 static void test_no_choices_persistent(void **state)
 {
-    check_persistent_fault(&(struct ts_config){.fault = TS_FAULT_NO_CHOICES, .fault_rate = 1.0},
-                           2, 10000, "no_choices", VSC_E_NO_CHOICES);
+    check_persistent_fault(&(struct ts_config){.fault = TS_FAULT_NO_CHOICES, .fault_rate = 1.0}, 2,
+                           10000, "no_choices", VSC_E_NO_CHOICES);
 }
 
 static void test_timeout(void **state)
@@ -478,8 +497,8 @@ static void test_no_choices_then_ok(void **state)
 {
     struct eng e;
     eng_init(&e, 10);
-    struct ts_server *ts = ts_start(&(struct ts_config){
-        .fault = TS_FAULT_NO_CHOICES, .fault_rate = 1.0, .fault_attempts = 1});
+    struct ts_server *ts = ts_start(
+        &(struct ts_config){.fault = TS_FAULT_NO_CHOICES, .fault_rate = 1.0, .fault_attempts = 1});
     write_simple_config(&e, ts, 4, 3, 10000);
     struct vsc_progress p;
     assert_int_equal(run_engine(&e, &p, NULL), 0);
@@ -573,7 +592,8 @@ static void test_rerun_sends_nothing(void **state)
     struct rows after;
     collect(&e, &after);
     assert_int_equal(after.n, 30);
-    for (size_t i = 0; i < after.n; i++) assert_string_equal(after.v[i].text, before.v[i].text);
+    for (size_t i = 0; i < after.n; i++)
+        assert_string_equal(after.v[i].text, before.v[i].text);
     rows_free(&before);
     rows_free(&after);
     ts_stop(ts);
@@ -622,7 +642,8 @@ static void test_models_never_share_answers(void **state)
     collect(&e, &rs);
     expect_all(&rs, 20, "ok", NULL);
     for (size_t i = 0; i < rs.n; i++)
-        for (size_t j = 0; j < i; j++) assert_string_not_equal(rs.v[i].text, rs.v[j].text);
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(rs.v[i].text, rs.v[j].text);
     rows_free(&rs);
     free(ma), free(mb), free(models);
     ts_stop(a);
@@ -652,6 +673,125 @@ static void test_full_endpoint_url(void **state)
     eng_cleanup(&e);
 }
 
+/* Several base_urls for one model: requests are spread over them, none sent twice. */
+static void test_several_base_urls(void **state)
+{
+    struct eng e;
+    eng_init(&e, 40);
+    struct ts_server *a = ts_start(&(struct ts_config){.latency_ms = 30});
+    struct ts_server *b = ts_start(&(struct ts_config){.latency_ms = 30});
+    char *m = xasprintf("  - name: m1\n"
+                        "    backend: openai\n"
+                        "    base_url: [%s, %s]\n"
+                        "    model: test-model\n"
+                        "    concurrency: 8\n",
+                        ts_url(a), ts_url(b));
+    write_config(&e, m, 2, NULL);
+    struct vsc_progress p;
+    assert_int_equal(run_engine(&e, &p, NULL), 0);
+    assert_int_equal(ts_requests(a) + ts_requests(b), 40);
+    if (ts_requests(a) < 10 || ts_requests(b) < 10)
+        fail_msg("requests not spread: %lld and %lld", (long long)ts_requests(a),
+                 (long long)ts_requests(b));
+    assert_int_equal(ts_max_body_seen(a), 1);
+    assert_int_equal(ts_max_body_seen(b), 1);
+    free(m);
+    ts_stop(a);
+    ts_stop(b);
+    eng_cleanup(&e);
+}
+
+/* api: completions goes to /v1/completions with a prompt, and reads choices[0].text. */
+static void test_completions_api(void **state)
+{
+    struct eng e;
+    eng_init(&e, 3);
+    struct ts_server *ts = ts_start(&(struct ts_config){.answer_mode = TS_ANSWER_ECHO});
+    char *m = xasprintf("  - name: m1\n"
+                        "    backend: openai\n"
+                        "    base_url: %s\n"
+                        "    model: test-model\n"
+                        "    api: completions\n",
+                        ts_url(ts));
+    write_config_params(&e, m, 2, "{temperature: 0, max_tokens: 64}", NULL);
+    struct vsc_progress p;
+    assert_int_equal(run_engine(&e, &p, NULL), 0);
+    char *path = ts_last_path(ts), *body = ts_last_body(ts);
+    assert_string_equal(path, "/v1/completions");
+    assert_non_null(strstr(body, "\"prompt\""));
+    assert_null(strstr(body, "\"messages\""));
+    free(path), free(body);
+    struct rows rs;
+    collect(&e, &rs);
+    expect_all(&rs, 3, "ok", NULL);
+    for (size_t i = 0; i < rs.n; i++) {
+        /* the echo holds the item's text, wherever the prompt template puts it */
+        if (!strstr(rs.v[i].text, "how much does tradition matter to you?"))
+            fail_msg("completions answer '%s' does not echo the prompt", rs.v[i].text);
+        assert_string_equal(rs.v[i].finish_reason, "stop");
+    }
+    rows_free(&rs);
+    free(m);
+    ts_stop(ts);
+    eng_cleanup(&e);
+}
+
+/* logprobs/top_logprobs pass through to the server, and the answer's logprobs, finish reason
+ * and token usage are stored. */
+static void test_logprobs_and_finish_reason(void **state)
+{
+    struct eng e;
+    eng_init(&e, 2);
+    struct ts_server *ts = ts_start(&(struct ts_config){.answer_text = "4"});
+    char *m = model_yaml("m1", ts_url(ts), "test-model", 4, 10000);
+    write_config_params(&e, m, 2,
+                        "{temperature: 0, max_tokens: 1, logprobs: true, top_logprobs: 3}", NULL);
+    struct vsc_progress p;
+    assert_int_equal(run_engine(&e, &p, NULL), 0);
+    char *body = ts_last_body(ts);
+    assert_non_null(strstr(body, "\"logprobs\":true"));
+    assert_non_null(strstr(body, "\"top_logprobs\":3"));
+    free(body);
+    struct rows rs;
+    collect(&e, &rs);
+    expect_all(&rs, 2, "ok", NULL);
+    for (size_t i = 0; i < rs.n; i++) {
+        assert_string_equal(rs.v[i].text, "4");
+        assert_string_equal(rs.v[i].finish_reason, "stop");
+        assert_int_equal(rs.v[i].completion_tokens, 1);
+        assert_non_null(rs.v[i].logprobs_json);
+        json_error_t err;
+        json_t *lp = json_loads(rs.v[i].logprobs_json, 0, &err);
+        assert_true(json_is_array(lp));
+        json_t *top = json_object_get(json_array_get(lp, 0), "top_logprobs");
+        assert_int_equal(json_array_size(top), 3);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(top, 0), "token")),
+                            "4");
+        json_decref(lp);
+    }
+    rows_free(&rs);
+    free(m);
+    ts_stop(ts);
+
+    /* max_tokens cuts the echo: finish_reason "length" is kept. */
+    eng_cleanup(&e);
+    eng_init(&e, 2);
+    ts = ts_start(&(struct ts_config){.answer_mode = TS_ANSWER_ECHO});
+    m = model_yaml("m1", ts_url(ts), "test-model", 4, 10000);
+    write_config_params(&e, m, 2, "{temperature: 0, max_tokens: 2}", NULL);
+    assert_int_equal(run_engine(&e, &p, NULL), 0);
+    collect(&e, &rs);
+    expect_all(&rs, 2, "ok", NULL);
+    for (size_t i = 0; i < rs.n; i++) {
+        assert_string_equal(rs.v[i].finish_reason, "length");
+        assert_int_equal(rs.v[i].completion_tokens, 2);
+    }
+    rows_free(&rs);
+    free(m);
+    ts_stop(ts);
+    eng_cleanup(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -676,6 +816,9 @@ int main(void)
         cmocka_unit_test(test_rerun_sends_nothing),
         cmocka_unit_test(test_models_never_share_answers),
         cmocka_unit_test(test_full_endpoint_url),
+        cmocka_unit_test(test_several_base_urls),
+        cmocka_unit_test(test_completions_api),
+        cmocka_unit_test(test_logprobs_and_finish_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

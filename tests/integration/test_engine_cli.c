@@ -47,9 +47,8 @@ static void fx_init(struct fx *f, int n_prompts)
 
 static void fx_cleanup(struct fx *f)
 {
-    const char *names[] = {"prompts.jsonl", "run.yaml", "store.db", "store.db-wal",
-                           "store.db-shm", "stdout", "stderr", "other.db", "other.db-wal",
-                           "other.db-shm"};
+    const char *names[] = {"prompts.jsonl", "run.yaml", "store.db", "store.db-wal", "store.db-shm",
+                           "stdout",        "stderr",   "other.db", "other.db-wal", "other.db-shm"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         char p[192];
         snprintf(p, sizeof p, "%s/%s", f->dir, names[i]);
@@ -88,7 +87,8 @@ static int vsc(struct fx *f, ...)
     va_list ap;
     va_start(ap, f);
     char *a;
-    while ((a = va_arg(ap, char *)) && n < 15) argv[n++] = a;
+    while ((a = va_arg(ap, char *)) && n < 15)
+        argv[n++] = a;
     va_end(ap);
     argv[n] = NULL;
     pid_t pid = fork();
@@ -278,8 +278,8 @@ static void test_export_csv_and_jsonl(void **state)
     assert_int_equal(vsc(&f, "run", f.config, NULL), 0);
     assert_int_equal(vsc(&f, "export", f.db, "--format", "csv", NULL), 0);
     char *csv = slurp(f.out);
-    const char *cols[] = {"model", "instrument", "item", "condition", "sample", "status",
-                          "error", "text", "latency_ms", "tokens"};
+    const char *cols[] = {"model",  "instrument", "item", "condition",  "sample",
+                          "status", "error",      "text", "latency_ms", "tokens"};
     char *nl = strchr(csv, '\n');
     assert_non_null(nl);
     *nl = '\0';
@@ -289,7 +289,8 @@ static void test_export_csv_and_jsonl(void **state)
     if (!strstr(nl + 1, "\"Quite, \"\"very\"\" much\""))
         fail_msg("CSV does not quote the answer: %s", nl + 1);
     int lines = 0;
-    for (char *p = nl + 1; *p; p++) lines += *p == '\n';
+    for (char *p = nl + 1; *p; p++)
+        lines += *p == '\n';
     assert_int_equal(lines, 3);
     free(csv);
 

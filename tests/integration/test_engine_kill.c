@@ -162,7 +162,8 @@ static void print_log(struct fixture *f)
 {
     FILE *fp = fopen(f->log, "r");
     char line[512];
-    while (fp && fgets(line, sizeof line, fp)) print_message("  valscope: %s", line);
+    while (fp && fgets(line, sizeof line, fp))
+        print_message("  valscope: %s", line);
     if (fp) fclose(fp);
 }
 
@@ -194,7 +195,8 @@ static void run_and_kill(struct fixture *f, int64_t ok_target)
     assert_int_equal(kill(pid, SIGKILL), 0);
     assert_int_equal(wait_exit(pid), 128 + SIGKILL);
     /* Let the server finish the requests the dead client left behind. */
-    for (int i = 0; i < 300 && ts_in_flight(f->ts) > 0; i++) sleep_ms(10);
+    for (int i = 0; i < 300 && ts_in_flight(f->ts) > 0; i++)
+        sleep_ms(10);
 }
 
 /* ---- the checks ----------------------------------------------------------------------------- */
@@ -309,8 +311,8 @@ static void test_kill9_resume(void **state)
     FILE *fp = fopen(f.prompts, "w");
     assert_non_null(fp);
     for (int i = 0; i < N_CELLS; i++)
-        fprintf(fp, "{\"id\": \"q%d\", \"prompt\": \"Item %d: rate how much you value it\"}\n",
-                i, i);
+        fprintf(fp, "{\"id\": \"q%d\", \"prompt\": \"Item %d: rate how much you value it\"}\n", i,
+                i);
     fclose(fp);
 
     f.ts = ts_start(&(struct ts_config){.latency_ms = LATENCY_MS, .answer_mode = TS_ANSWER_HASH});
@@ -353,8 +355,8 @@ static void test_kill9_resume(void **state)
     size_t twice = 0;
     for (size_t i = 0; i < v.ok.n; i++) {
         if (v.ok.v[i].seen < 1) fail_msg("body %s never answered", v.ok.v[i].hex16);
-        if (v.ok.v[i].seen > 3) fail_msg("body %s answered %d times", v.ok.v[i].hex16,
-                                         v.ok.v[i].seen);
+        if (v.ok.v[i].seen > 3)
+            fail_msg("body %s answered %d times", v.ok.v[i].hex16, v.ok.v[i].seen);
         twice += v.ok.v[i].seen > 1;
     }
     print_message("%zu of %d bodies were answered more than once (lost in flight at a kill)\n",
@@ -374,7 +376,8 @@ static void test_kill9_resume(void **state)
     free(frozen.v);
     ts_stop(f.ts);
     const char *files[] = {f.prompts, f.config, f.db, f.log, f.export_path};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) unlink(files[i]);
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        unlink(files[i]);
     char p[192];
     snprintf(p, sizeof p, "%s-wal", f.db), unlink(p);
     snprintf(p, sizeof p, "%s-shm", f.db), unlink(p);

@@ -33,7 +33,7 @@ struct ts_server {
 
     pthread_mutex_t lock; /* guards everything below */
     struct ts_config cfg;
-    char *answer_text;    /* owned copy of cfg.answer_text */
+    char *answer_text; /* owned copy of cfg.answer_text */
     struct body_entry *bodies;
     size_t n_bodies, cap_bodies;
     int64_t requests, ok_replies;
@@ -50,9 +50,9 @@ struct req {
 
 const char *ts_fault_name(enum ts_fault fault)
 {
-    static const char *names[TS_FAULT_COUNT] = {
-        "none", "429", "500", "503", "drop", "truncated", "bad_utf8", "huge", "no_choices",
-        "not_json", "hang"};
+    static const char *names[TS_FAULT_COUNT] = {"none",       "429",       "500",      "503",
+                                                "drop",       "truncated", "bad_utf8", "huge",
+                                                "no_choices", "not_json",  "hang"};
     return fault >= 0 && fault < TS_FAULT_COUNT ? names[fault] : "?";
 }
 
@@ -115,7 +115,8 @@ static struct body_entry *body_slot(struct ts_server *ts, const char *hex, int c
         for (size_t i = 0; i < ts->cap_bodies; i++) {
             if (!ts->bodies[i].hex[0]) continue;
             size_t j = hex_prefix64(ts->bodies[i].hex) & (ncap - 1);
-            while (nb[j].hex[0]) j = (j + 1) & (ncap - 1);
+            while (nb[j].hex[0])
+                j = (j + 1) & (ncap - 1);
             nb[j] = ts->bodies[i];
         }
         free(ts->bodies);
@@ -157,7 +158,10 @@ static void put_json_string(struct buf *b, const char *s, size_t len)
     buf_append(b, "\"", 1);
 }
 
-static void put_json_cstr(struct buf *b, const char *s) { put_json_string(b, s, strlen(s)); }
+static void put_json_cstr(struct buf *b, const char *s)
+{
+    put_json_string(b, s, strlen(s));
+}
 
 static int count_words(const char *s)
 {
@@ -174,7 +178,8 @@ static int count_words(const char *s)
 static size_t next_token(const char *s, size_t len, size_t pos)
 {
     size_t i = pos + 1;
-    while (i < len && s[i] != ' ') i++;
+    while (i < len && s[i] != ' ')
+        i++;
     return i;
 }
 
@@ -186,7 +191,7 @@ struct parsed_req {
     int prompt_words;
     int want_logprobs;
     int top_logprobs;
-    int max_tokens;    /* 0 when absent */
+    int max_tokens; /* 0 when absent */
 };
 
 static void parse_request(struct parsed_req *p, json_t *root)
@@ -197,7 +202,8 @@ static void parse_request(struct parsed_req *p, json_t *root)
     if (p->is_chat) {
         json_t *msgs = json_object_get(root, "messages");
         size_t i;
-        json_array_foreach(msgs, i, v) {
+        json_array_foreach(msgs, i, v)
+        {
             const char *c = json_string_value(json_object_get(v, "content"));
             if (!c) continue;
             p->prompt_words += count_words(c);
@@ -226,9 +232,8 @@ static void parse_request(struct parsed_req *p, json_t *root)
 }
 
 /* Alternatives offered in top_logprobs after the chosen token. */
-static const char *const alt_tokens[] = {"1", "2", "3", "4", "5", "6", "7", "A", "B", "C",
-                                         "D", "E", "yes", "no", "0", "8", "9", "F", "G", "H",
-                                         "I"};
+static const char *const alt_tokens[] = {"1", "2",   "3",  "4", "5", "6", "7", "A", "B", "C", "D",
+                                         "E", "yes", "no", "0", "8", "9", "F", "G", "H", "I"};
 
 static void put_top_chat(struct buf *b, const char *tok, size_t tok_len, int n)
 {
@@ -255,7 +260,8 @@ static char *build_answer(const struct parsed_req *p, const char *text, size_t t
     struct buf b;
     buf_init(&b, 0);
     int completion = 0;
-    for (size_t pos = 0; pos < text_len; pos = next_token(text, text_len, pos)) completion++;
+    for (size_t pos = 0; pos < text_len; pos = next_token(text, text_len, pos))
+        completion++;
     buf_printf(&b, "{\"id\":\"%s-ts-%lld\",\"object\":\"%s\",\"created\":1700000000,\"model\":",
                p->is_chat ? "chatcmpl" : "cmpl", (long long)id,
                p->is_chat ? "chat.completion" : "text_completion");
@@ -308,8 +314,9 @@ static char *build_answer(const struct parsed_req *p, const char *text, size_t t
                 buf_puts(&tops, "}");
                 pos = end;
             }
-            buf_printf(&b, "{\"tokens\":[%s],\"token_logprobs\":[%s],\"top_logprobs\":[%s],"
-                           "\"text_offset\":[%s]}",
+            buf_printf(&b,
+                       "{\"tokens\":[%s],\"token_logprobs\":[%s],\"top_logprobs\":[%s],"
+                       "\"text_offset\":[%s]}",
                        toks.len ? toks.data : "", lps.len ? lps.data : "",
                        tops.len ? tops.data : "", offs.len ? offs.data : "");
             buf_free(&toks), buf_free(&lps), buf_free(&tops), buf_free(&offs);
@@ -319,8 +326,9 @@ static char *build_answer(const struct parsed_req *p, const char *text, size_t t
     }
     buf_puts(&b, ",\"finish_reason\":");
     put_json_cstr(&b, finish);
-    buf_printf(&b, "}],\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,"
-                   "\"total_tokens\":%d}}",
+    buf_printf(&b,
+               "}],\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,"
+               "\"total_tokens\":%d}}",
                p->prompt_words, completion, p->prompt_words + completion);
     *out_len = b.len;
     return buf_take(&b);
@@ -351,8 +359,7 @@ static void nap_ms(struct ts_server *ts, int ms)
 static enum MHD_Result send_bytes(struct MHD_Connection *c, int status, char *data, size_t len,
                                   const char *ctype, int retry_after_s)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(data);
         return MHD_NO;
@@ -542,9 +549,8 @@ done:
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct ts_server *ts = cls;
     struct req *rq = *con_cls;
@@ -635,8 +641,14 @@ void ts_stop(struct ts_server *ts)
     free(ts);
 }
 
-int ts_port(const struct ts_server *ts) { return ts->port; }
-const char *ts_url(const struct ts_server *ts) { return ts->url; }
+int ts_port(const struct ts_server *ts)
+{
+    return ts->port;
+}
+const char *ts_url(const struct ts_server *ts)
+{
+    return ts->url;
+}
 
 void ts_set_config(struct ts_server *ts, const struct ts_config *cfg)
 {
@@ -660,7 +672,10 @@ static struct ts_server *lock(const struct ts_server *ts)
     return m;
 }
 
-static void unlock(struct ts_server *ts) { pthread_mutex_unlock(&ts->lock); }
+static void unlock(struct ts_server *ts)
+{
+    pthread_mutex_unlock(&ts->lock);
+}
 
 int64_t ts_requests(const struct ts_server *ts)
 {
@@ -785,8 +800,14 @@ static char *copy_locked(const struct ts_server *ts, char *const *field)
     return v;
 }
 
-char *ts_last_body(const struct ts_server *ts) { return copy_locked(ts, &ts->last_body); }
-char *ts_last_path(const struct ts_server *ts) { return copy_locked(ts, &ts->last_path); }
+char *ts_last_body(const struct ts_server *ts)
+{
+    return copy_locked(ts, &ts->last_body);
+}
+char *ts_last_path(const struct ts_server *ts)
+{
+    return copy_locked(ts, &ts->last_path);
+}
 char *ts_last_authorization(const struct ts_server *ts)
 {
     return copy_locked(ts, &ts->last_auth);

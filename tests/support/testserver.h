@@ -26,7 +26,7 @@
 /* A fault to inject instead of a normal answer. */
 enum ts_fault {
     TS_FAULT_NONE = 0,
-    TS_FAULT_429,        /* 429 with Retry-After: retry_after_s (omitted when < 0) */
+    TS_FAULT_429, /* 429 with Retry-After: retry_after_s (omitted when < 0) */
     TS_FAULT_500,
     TS_FAULT_503,
     TS_FAULT_DROP,       /* close the connection without any reply */
@@ -51,14 +51,14 @@ enum ts_answer_mode {
  * the callback may change any field. Strings marked "owned" are malloc'd by whoever sets them
  * and freed by the server (the callback may replace them: free the old value first). */
 struct ts_reply {
-    int status;                /* HTTP status for a normal answer, default 200 */
-    enum ts_fault fault;       /* TS_FAULT_NONE: a normal answer */
-    int latency_ms;            /* delay before replying */
-    int retry_after_s;         /* Retry-After header, sent when >= 0 (any status) */
-    char *text;                /* owned: answer text; NULL: made by the answer mode */
-    char *finish_reason;       /* owned: NULL means "stop" */
-    char *body;                /* owned: send exactly these bytes instead of a generated reply */
-    size_t body_len;           /* length of body (strlen when 0) */
+    int status;          /* HTTP status for a normal answer, default 200 */
+    enum ts_fault fault; /* TS_FAULT_NONE: a normal answer */
+    int latency_ms;      /* delay before replying */
+    int retry_after_s;   /* Retry-After header, sent when >= 0 (any status) */
+    char *text;          /* owned: answer text; NULL: made by the answer mode */
+    char *finish_reason; /* owned: NULL means "stop" */
+    char *body;          /* owned: send exactly these bytes instead of a generated reply */
+    size_t body_len;     /* length of body (strlen when 0) */
 };
 
 /* Decides the reply to one request. `body`/`len` is the request body, `attempt` counts how
@@ -68,9 +68,9 @@ typedef void (*ts_reply_fn)(const char *body, size_t len, int attempt, struct ts
                             void *payload);
 
 struct ts_config {
-    int latency_ms;               /* delay before every reply */
+    int latency_ms; /* delay before every reply */
     enum ts_answer_mode answer_mode;
-    const char *answer_text;      /* TS_ANSWER_TEXT; copied */
+    const char *answer_text; /* TS_ANSWER_TEXT; copied */
     /* Fault injection, deterministic. A body is selected when a hash of it falls below
      * fault_rate (1.0 = every body). With fault_attempts = k > 0, a selected body fails its first
      * k attempts and then succeeds; with fault_attempts = 0, every attempt is drawn separately
@@ -78,13 +78,13 @@ struct ts_config {
     enum ts_fault fault;
     double fault_rate;
     int fault_attempts;
-    int retry_after_s;            /* Retry-After (seconds) sent with 429 and 503 faults */
-    int no_retry_after;           /* non-zero: send them without Retry-After */
-    size_t huge_bytes;            /* TS_FAULT_HUGE body size, default 10 MiB */
-    int hang_ms;                  /* TS_FAULT_HANG, default 30000 */
-    ts_reply_fn reply;            /* may be NULL */
+    int retry_after_s;  /* Retry-After (seconds) sent with 429 and 503 faults */
+    int no_retry_after; /* non-zero: send them without Retry-After */
+    size_t huge_bytes;  /* TS_FAULT_HUGE body size, default 10 MiB */
+    int hang_ms;        /* TS_FAULT_HANG, default 30000 */
+    ts_reply_fn reply;  /* may be NULL */
     void *payload;
-    unsigned max_connections;     /* default 2048 */
+    unsigned max_connections; /* default 2048 */
 };
 
 struct ts_server;
@@ -105,8 +105,8 @@ void ts_set_config(struct ts_server *ts, const struct ts_config *cfg);
 
 /* ---- counters (thread-safe) ---------------------------------------------------------------- */
 
-int64_t ts_requests(const struct ts_server *ts);      /* every request received, any path */
-int64_t ts_ok_replies(const struct ts_server *ts);    /* normal 200 answers sent */
+int64_t ts_requests(const struct ts_server *ts);   /* every request received, any path */
+int64_t ts_ok_replies(const struct ts_server *ts); /* normal 200 answers sent */
 int64_t ts_faults(const struct ts_server *ts, enum ts_fault fault); /* faults injected, by kind */
 int ts_in_flight(const struct ts_server *ts);
 int ts_max_in_flight(const struct ts_server *ts);

@@ -80,10 +80,8 @@ static json_t *parse_ok(struct http_result *r)
 
 static const char *chat_content(json_t *j)
 {
-    return json_string_value(
-        json_object_get(json_object_get(json_array_get(json_object_get(j, "choices"), 0),
-                                        "message"),
-                        "content"));
+    return json_string_value(json_object_get(
+        json_object_get(json_array_get(json_object_get(j, "choices"), 0), "message"), "content"));
 }
 
 static const char *finish_reason(json_t *j)
@@ -267,8 +265,7 @@ static void test_fault_http_errors(void **state)
     buf_free(&r.body);
     ts_stop(ts);
 
-    ts = ts_start(&(struct ts_config){.fault = TS_FAULT_429, .fault_rate = 1,
-                                      .no_retry_after = 1});
+    ts = ts_start(&(struct ts_config){.fault = TS_FAULT_429, .fault_rate = 1, .no_retry_after = 1});
     http(&r, ts, "/chat/completions", CHAT);
     assert_int_equal(r.status, 429);
     assert_string_equal(r.retry_after, "");
@@ -373,8 +370,10 @@ static void test_fault_rate_first_attempt(void **state)
         struct http_result r;
         http(&r, ts, "/chat/completions", body);
         int first_failed = r.status == 500;
-        if (first_failed) failed++;
-        else assert_int_equal(r.status, 200);
+        if (first_failed)
+            failed++;
+        else
+            assert_int_equal(r.status, 200);
         buf_free(&r.body);
         http(&r, ts, "/chat/completions", body); /* the second attempt always succeeds */
         assert_int_equal(r.status, 200);
@@ -419,8 +418,7 @@ struct script {
 };
 
 /* Per-request decisions: attempt 1 gets 429, attempt 2 a custom body, later a custom text. */
-static void scripted(const char *body, size_t len, int attempt, struct ts_reply *out,
-                     void *payload)
+static void scripted(const char *body, size_t len, int attempt, struct ts_reply *out, void *payload)
 {
     struct script *s = payload;
     __atomic_add_fetch(&s->calls, 1, __ATOMIC_SEQ_CST);
