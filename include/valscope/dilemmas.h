@@ -51,7 +51,7 @@ struct vsc_dilemma_opts {
     const char *run; /* NULL: every run */
     int n_boot;      /* 0 = 1000 */
     uint64_t seed;
-    double level;    /* 0 = 0.95 */
+    double level; /* 0 = 0.95 */
 };
 
 /* One theory category of one run x model x condition x instrument. */
@@ -59,12 +59,12 @@ struct vsc_dilemma_record {
     const char *kind; /* "dilemma" */
     const char *run, *model, *condition, *instrument;
     const char *theory, *category;
-    double value;          /* (chosen - neglected) / occurrences, in [-1, 1] */
+    double value; /* (chosen - neglected) / occurrences, in [-1, 1] */
     double ci_low, ci_high;
     size_t n_chosen, n_neglected;
-    size_t n_dilemmas;     /* dilemmas with a value of this category that were answered */
-    size_t n_answers;      /* answers read (all categories) */
-    size_t n_unparseable;  /* answers not read strictly as one action */
+    size_t n_dilemmas;    /* dilemmas with a value of this category that were answered */
+    size_t n_answers;     /* answers read (all categories) */
+    size_t n_unparseable; /* answers not read strictly as one action */
 };
 typedef int (*vsc_dilemma_cb)(const struct vsc_dilemma_record *rec, void *payload);
 

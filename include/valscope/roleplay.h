@@ -40,20 +40,20 @@ struct vsc_roleplay_record {
     const char *kind; /* "inertia", "steerability", "effect_size", "seed_correlation",
                        * "convergence" */
     const char *run, *model, *instrument;
-    const char *dimension;  /* NULL for seed_correlation (it runs over the dimensions) */
-    const char *condition;  /* inertia: "baseline" or "persona"; else NULL */
-    const char *attribute;  /* effect_size: e.g. "religion" */
-    const char *level;      /* effect_size: e.g. "none" (ages are grouped by decade: "30-39") */
+    const char *dimension;    /* NULL for seed_correlation (it runs over the dimensions) */
+    const char *condition;    /* inertia: "baseline" or "persona"; else NULL */
+    const char *attribute;    /* effect_size: e.g. "religion" */
+    const char *level;        /* effect_size: e.g. "none" (ages are grouped by decade: "30-39") */
     long long seed_a, seed_b; /* seed_correlation; -1 otherwise */
-    double value;           /* I, JSD, d, r, or the convergence profile estimate */
-    double mean, mean_other; /* effect_size: mean score of the level and of the rest */
-    double variance;        /* convergence: variance of the estimate across seeds */
-    double sd;              /* convergence: SD of persona scores among those used */
-    size_t n;               /* answers (inertia, steerability: persona side), personas with
-                             * the level (effect_size), dimensions (seed_correlation), personas
-                             * per seed (convergence) */
-    size_t n_other;         /* steerability: baseline answers; effect_size: the rest */
-    size_t n_unparseable;   /* inertia: answers that could not be read (not in p) */
+    double value;             /* I, JSD, d, r, or the convergence profile estimate */
+    double mean, mean_other;  /* effect_size: mean score of the level and of the rest */
+    double variance;          /* convergence: variance of the estimate across seeds */
+    double sd;                /* convergence: SD of persona scores among those used */
+    size_t n;                 /* answers (inertia, steerability: persona side), personas with
+                               * the level (effect_size), dimensions (seed_correlation), personas
+                               * per seed (convergence) */
+    size_t n_other;           /* steerability: baseline answers; effect_size: the rest */
+    size_t n_unparseable;     /* inertia: answers that could not be read (not in p) */
 };
 
 typedef int (*vsc_roleplay_cb)(const struct vsc_roleplay_record *rec, void *payload);

@@ -41,9 +41,9 @@ struct vsc_pair_count {
 double vsc_thurstone_prob(double mu_a, double sigma_a, double mu_b, double sigma_b);
 
 struct vsc_thurstone_opts {
-    int max_iter;  /* Adam steps; 0 = 2000 */
-    double lr;     /* 0 = 0.05 */
-    double ridge;  /* weight of the penalty on mu^2 and (log sigma)^2; < 0 = none, 0 = 1e-3 */
+    int max_iter; /* Adam steps; 0 = 2000 */
+    double lr;    /* 0 = 0.05 */
+    double ridge; /* weight of the penalty on mu^2 and (log sigma)^2; < 0 = none, 0 = 1e-3 */
 };
 
 /* Fits mu and sigma of `n` outcomes to the pair counts by minimising the binary cross-entropy
@@ -58,8 +58,7 @@ int vsc_thurstone_fit(double *out_mu, double *out_sigma, size_t n,
 /* Accuracy (share of answers on the side the model predicts, ties at 0.5 count half) and mean
  * log-loss per answer of a fitted model on pair counts. NAN when there are no answers. */
 void vsc_thurstone_eval(double *out_accuracy, double *out_log_loss, const double *mu,
-                        const double *sigma, const struct vsc_pair_count *pairs,
-                        size_t n_pairs);
+                        const double *sigma, const struct vsc_pair_count *pairs, size_t n_pairs);
 
 /* ---- pair selection ----------------------------------------------------------------------- */
 
@@ -77,8 +76,7 @@ int vsc_pairs_initial(size_t **out_pairs, size_t *out_n, size_t n, int degree, u
  * outcomes have been compared least; no outcome gets more than 2 * want / n + 1 of them in
  * one round. `out_pairs` holds 2 * want entries. Deterministic given `seed`. */
 int vsc_pairs_next(size_t *out_pairs, size_t *out_n, size_t want, const double *mu,
-                   const double *sigma, size_t n, const size_t *have, size_t n_have,
-                   uint64_t seed);
+                   const double *sigma, size_t n, const size_t *have, size_t n_have, uint64_t seed);
 
 /* Share of intransitive triads: over the triads whose three pairs were all answered (and not
  * tied), the share whose majority preferences form a cycle. `*out_triads` gets that count. */
@@ -88,8 +86,8 @@ double vsc_intransitive_share(const struct vsc_pair_count *pairs, size_t n_pairs
 /* ---- scoring a run ------------------------------------------------------------------------ */
 
 struct vsc_utility_opts {
-    const char *run;        /* NULL: every run */
-    double holdout;         /* share of pairs held out for the held-out scores; 0 = 0.2 */
+    const char *run; /* NULL: every run */
+    double holdout;  /* share of pairs held out for the held-out scores; 0 = 0.2 */
 };
 
 /* A tidy record. Strings are borrowed for the duration of the callback; NAN = not

@@ -11,7 +11,7 @@
 #include "valscope/dilemmas.h"
 
 const char *const vsc_dilemma_theory_names[VSC_DILEMMA_THEORIES] = {"WVS", "MFT", "Virtue",
-                                                                     "Emotion", "Maslow"};
+                                                                    "Emotion", "Maslow"};
 
 void vsc_dilemmas_free(struct vsc_dilemma_set *set)
 {
@@ -22,14 +22,16 @@ void vsc_dilemmas_free(struct vsc_dilemma_set *set)
         free(d->situation);
         for (int a = 0; a < 2; a++) {
             free(d->action[a]);
-            for (size_t k = 0; k < d->n_values[a]; k++) free(d->values[a][k]);
+            for (size_t k = 0; k < d->n_values[a]; k++)
+                free(d->values[a][k]);
             free(d->values[a]);
         }
     }
     free(set->dilemmas);
     for (size_t i = 0; i < set->n_values; i++) {
         free(set->values[i].value);
-        for (int t = 0; t < VSC_DILEMMA_THEORIES; t++) free(set->values[i].category[t]);
+        for (int t = 0; t < VSC_DILEMMA_THEORIES; t++)
+            free(set->values[i].category[t]);
     }
     free(set->values);
     free(set);
@@ -37,11 +39,14 @@ void vsc_dilemmas_free(struct vsc_dilemma_set *set)
 
 static char *lower_trim(const char *s)
 {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1])) n--;
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
     char *o = xstrndup(s, n);
-    for (char *p = o; p && *p; p++) *p = (char)tolower((unsigned char)*p);
+    for (char *p = o; p && *p; p++)
+        *p = (char)tolower((unsigned char)*p);
     return o;
 }
 
@@ -100,17 +105,21 @@ static int split_values(char ***out, size_t *out_n, const char *s)
     while (*p) {
         const char *start, *end;
         if (quoted) {
-            while (*p && *p != '\'' && *p != '"') p++;
+            while (*p && *p != '\'' && *p != '"')
+                p++;
             if (!*p) break;
             char q = *p++;
             start = p;
-            while (*p && *p != q) p++;
+            while (*p && *p != q)
+                p++;
             end = p;
             if (*p) p++;
         } else {
-            while (*p && (*p == ',' || *p == ';' || *p == '[' || isspace((unsigned char)*p))) p++;
+            while (*p && (*p == ',' || *p == ';' || *p == '[' || isspace((unsigned char)*p)))
+                p++;
             start = p;
-            while (*p && *p != ',' && *p != ';' && *p != ']') p++;
+            while (*p && *p != ',' && *p != ';' && *p != ']')
+                p++;
             end = p;
             if (*p == ']') p++;
         }
@@ -133,7 +142,8 @@ static int split_values(char ***out, size_t *out_n, const char *s)
     *out_n = n;
     return 0;
 nomem:
-    for (size_t i = 0; i < n; i++) free(v[i]);
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
     free(v);
     return VSC_ERR_NOMEM;
 }
@@ -172,8 +182,8 @@ static int add_action(struct vsc_dilemma_set *s, struct table *t, int line, int 
         return vsc_diag_set(diag, t->path, line, 0, "row has too few fields");
     int a = !strcmp(type, "to_do") ? 0 : !strcmp(type, "not_to_do") ? 1 : -1;
     if (a < 0)
-        return vsc_diag_set(diag, t->path, line, 0,
-                            "action_type '%s' (allowed: to_do, not_to_do)", type);
+        return vsc_diag_set(diag, t->path, line, 0, "action_type '%s' (allowed: to_do, not_to_do)",
+                            type);
     struct vsc_dilemma *d = find(s, id);
     if (!d) {
         if (c_sit < 0) return 0; /* actions.csv names a dilemma dilemma.csv lacks: skipped */
@@ -192,10 +202,14 @@ static int load_actions(struct vsc_dilemma_set *s, const char *path, int with_si
     int rc = table_open(&t, path, diag), line;
     if (rc) goto done;
     int c_id = col(&t, "dilemma_idx"), c_type = col(&t, "action_type"), c_act = col(&t, "action");
-    int c_val = col(&t, "values_aggregated"), c_sit = with_situation ? col(&t, "dilemma_situation") : -1;
-    const char *missing = c_id < 0 ? "dilemma_idx" : c_type < 0 ? "action_type"
-                          : c_act < 0 ? "action" : c_val < 0 ? "values_aggregated"
-                          : (with_situation && c_sit < 0) ? "dilemma_situation" : NULL;
+    int c_val = col(&t, "values_aggregated"),
+        c_sit = with_situation ? col(&t, "dilemma_situation") : -1;
+    const char *missing = c_id < 0                        ? "dilemma_idx"
+                          : c_type < 0                    ? "action_type"
+                          : c_act < 0                     ? "action"
+                          : c_val < 0                     ? "values_aggregated"
+                          : (with_situation && c_sit < 0) ? "dilemma_situation"
+                                                          : NULL;
     if (missing) {
         rc = vsc_diag_set(diag, path, 1, 0, "missing column '%s' in the header", missing);
         goto done;

@@ -14,8 +14,8 @@ struct dentry {
     char *run, *id, *arg, *base_dir;
     struct vsc_instrument *ins;
     struct vsc_dilemma_set *set;
-    char **cats;       /* "theory\x1fcategory" names, n_cats */
-    int *cat_theory;   /* theory index per category */
+    char **cats;     /* "theory\x1fcategory" names, n_cats */
+    int *cat_theory; /* theory index per category */
     size_t n_cats;
     size_t **act_cats; /* per dilemma x action: category indices (with repeats), n in act_n */
     size_t *act_n;
@@ -132,11 +132,13 @@ static void entry_free(struct dentry *e)
     free(e->base_dir);
     vsc_instrument_free(e->ins);
     size_t nd = e->set ? e->set->n : 0;
-    for (size_t i = 0; e->act_cats && i < 2 * nd; i++) free(e->act_cats[i]);
+    for (size_t i = 0; e->act_cats && i < 2 * nd; i++)
+        free(e->act_cats[i]);
     free(e->act_cats);
     free(e->act_n);
     vsc_dilemmas_free(e->set);
-    for (size_t i = 0; i < e->n_cats; i++) free(e->cats[i]);
+    for (size_t i = 0; i < e->n_cats; i++)
+        free(e->cats[i]);
     free(e->cats);
     free(e->cat_theory);
 }
@@ -164,11 +166,17 @@ static int finish(struct dctx *c, struct dacc *a)
         const char *key = e->cats[k], *sep = strchr(key, '\x1f');
         char theory[32];
         snprintf(theory, sizeof theory, "%.*s", (int)(sep - key), key);
-        struct vsc_dilemma_record r = {.kind = "dilemma", .run = c->run, .model = c->model,
-                                       .condition = a->condition, .instrument = e->id,
-                                       .theory = theory, .category = sep + 1,
-                                       .value = (ch - ng) / (ch + ng), .n_chosen = (size_t)ch,
-                                       .n_neglected = (size_t)ng, .n_dilemmas = used,
+        struct vsc_dilemma_record r = {.kind = "dilemma",
+                                       .run = c->run,
+                                       .model = c->model,
+                                       .condition = a->condition,
+                                       .instrument = e->id,
+                                       .theory = theory,
+                                       .category = sep + 1,
+                                       .value = (ch - ng) / (ch + ng),
+                                       .n_chosen = (size_t)ch,
+                                       .n_neglected = (size_t)ng,
+                                       .n_dilemmas = used,
                                        .n_answers = a->n_answers,
                                        .n_unparseable = a->n_unparseable};
         /* each category gets its own stream from the seed, so results do not depend on
@@ -209,7 +217,8 @@ static struct dacc *get_acc(struct dctx *c, struct dentry *e, const char *cond)
     c->acc = g;
     struct dacc *a = &g[c->n_acc];
     size_t cells = e->set->n * (e->n_cats ? e->n_cats : 1);
-    *a = (struct dacc){.e = e, .condition = xstrdup(cond),
+    *a = (struct dacc){.e = e,
+                       .condition = xstrdup(cond),
                        .chosen = calloc(cells, sizeof(double)),
                        .neglected = calloc(cells, sizeof(double))};
     if (!a->condition || !a->chosen || !a->neglected) {
@@ -225,7 +234,8 @@ static int on_row(const struct vsc_answer_row *row, void *payload)
     struct dctx *c = payload;
     struct dentry *e = NULL;
     for (size_t i = 0; i < c->n_e && !e; i++)
-        if (!strcmp(c->e[i].run, row->run) && row->instrument && !strcmp(c->e[i].id, row->instrument))
+        if (!strcmp(c->e[i].run, row->run) && row->instrument &&
+            !strcmp(c->e[i].id, row->instrument))
             e = &c->e[i];
     if (!e) return 0;
     const char *model = row->model ? row->model : "";
@@ -282,7 +292,8 @@ int vsc_dilemma_score(struct vsc_store *store, const struct vsc_dilemma_opts *op
     const char *run = opts ? opts->run : NULL;
     int rc = vsc_store_foreach_instrument(store, run, collect, &c);
     if (!rc && c.n_e) rc = vsc_store_foreach_answer(store, run, on_row, &c);
-    if (!rc) rc = flush(&c);
+    if (!rc)
+        rc = flush(&c);
     else {
         for (size_t i = 0; i < c.n_acc; i++) {
             free(c.acc[i].condition);
@@ -295,7 +306,8 @@ int vsc_dilemma_score(struct vsc_store *store, const struct vsc_dilemma_opts *op
     if (rc == VSC_ERR_STORE && diag && !diag->msg[0])
         vsc_diag_set(diag, NULL, 0, 0, "%s", vsc_store_errmsg(store));
     free(c.acc);
-    for (size_t i = 0; i < c.n_e; i++) entry_free(&c.e[i]);
+    for (size_t i = 0; i < c.n_e; i++)
+        entry_free(&c.e[i]);
     free(c.e);
     return rc;
 }

@@ -53,14 +53,17 @@ static const struct level INCOME[] = {
 };
 
 static const struct level MARITAL[] = {
-    {"single", "single", 0.30},     {"married", "married", 0.45},
-    {"cohabiting", "living with a partner", 0.06}, {"divorced", "divorced", 0.11},
+    {"single", "single", 0.30},
+    {"married", "married", 0.45},
+    {"cohabiting", "living with a partner", 0.06},
+    {"divorced", "divorced", 0.11},
     {"widowed", "widowed", 0.08},
 };
 
 static const struct level CHILDREN[] = {
-    {"0", "no children", 0.35}, {"1", "one child", 0.20},        {"2", "two children", 0.27},
-    {"3", "three children", 0.12}, {"4", "four or more children", 0.06},
+    {"0", "no children", 0.35},           {"1", "one child", 0.20},
+    {"2", "two children", 0.27},          {"3", "three children", 0.12},
+    {"4", "four or more children", 0.06},
 };
 
 static const struct level EDUCATION[] = {
@@ -75,9 +78,12 @@ static const struct level EDUCATION[] = {
 };
 
 static const struct level EMPLOYMENT[] = {
-    {"full-time", "employed full-time", 0.45}, {"part-time", "employed part-time", 0.12},
-    {"self-employed", "self-employed", 0.10},  {"unemployed", "unemployed", 0.06},
-    {"retired", "retired", 0.17},              {"student", "a student", 0.05},
+    {"full-time", "employed full-time", 0.45},
+    {"part-time", "employed part-time", 0.12},
+    {"self-employed", "self-employed", 0.10},
+    {"unemployed", "unemployed", 0.06},
+    {"retired", "retired", 0.17},
+    {"student", "a student", 0.05},
     {"homemaker", "a homemaker", 0.05},
 };
 
@@ -115,16 +121,35 @@ static const struct level RELIGION[] = {
 };
 
 static const struct level COUNTRY[] = {
-    {"CN", "China", 0.12},          {"IN", "India", 0.14},       {"US", "the United States", 0.06},
-    {"ID", "Indonesia", 0.05},      {"PK", "Pakistan", 0.04},    {"NG", "Nigeria", 0.04},
-    {"BR", "Brazil", 0.05},         {"BD", "Bangladesh", 0.03},  {"RU", "Russia", 0.04},
-    {"MX", "Mexico", 0.04},         {"JP", "Japan", 0.04},       {"ET", "Ethiopia", 0.02},
-    {"PH", "the Philippines", 0.02}, {"EG", "Egypt", 0.02},      {"VN", "Vietnam", 0.02},
-    {"DE", "Germany", 0.03},        {"TR", "Turkey", 0.02},      {"IR", "Iran", 0.02},
-    {"FR", "France", 0.02},         {"GB", "the United Kingdom", 0.02},
-    {"ZA", "South Africa", 0.02},   {"KR", "South Korea", 0.02}, {"IT", "Italy", 0.02},
-    {"AR", "Argentina", 0.02},      {"PL", "Poland", 0.02},      {"SE", "Sweden", 0.01},
-    {"AU", "Australia", 0.01},      {"CA", "Canada", 0.02},      {"KE", "Kenya", 0.02},
+    {"CN", "China", 0.12},
+    {"IN", "India", 0.14},
+    {"US", "the United States", 0.06},
+    {"ID", "Indonesia", 0.05},
+    {"PK", "Pakistan", 0.04},
+    {"NG", "Nigeria", 0.04},
+    {"BR", "Brazil", 0.05},
+    {"BD", "Bangladesh", 0.03},
+    {"RU", "Russia", 0.04},
+    {"MX", "Mexico", 0.04},
+    {"JP", "Japan", 0.04},
+    {"ET", "Ethiopia", 0.02},
+    {"PH", "the Philippines", 0.02},
+    {"EG", "Egypt", 0.02},
+    {"VN", "Vietnam", 0.02},
+    {"DE", "Germany", 0.03},
+    {"TR", "Turkey", 0.02},
+    {"IR", "Iran", 0.02},
+    {"FR", "France", 0.02},
+    {"GB", "the United Kingdom", 0.02},
+    {"ZA", "South Africa", 0.02},
+    {"KR", "South Korea", 0.02},
+    {"IT", "Italy", 0.02},
+    {"AR", "Argentina", 0.02},
+    {"PL", "Poland", 0.02},
+    {"SE", "Sweden", 0.01},
+    {"AU", "Australia", 0.01},
+    {"CA", "Canada", 0.02},
+    {"KE", "Kenya", 0.02},
 };
 
 /* The share of people who live in the country they were born in. The others' country of
@@ -191,7 +216,8 @@ int persona_level_info(size_t attr, size_t level, const char **out_id, double *o
     age_levels();
     if (attr >= A_COUNT || level >= ATTRS[attr].n_levels) return VSC_ERR_NOTFOUND;
     double total = 0;
-    for (size_t i = 0; i < ATTRS[attr].n_levels; i++) total += ATTRS[attr].levels[i].p;
+    for (size_t i = 0; i < ATTRS[attr].n_levels; i++)
+        total += ATTRS[attr].levels[i].p;
     *out_id = ATTRS[attr].levels[level].id;
     *out_p = ATTRS[attr].levels[level].p / total;
     return 0;
@@ -202,7 +228,8 @@ int persona_level_info(size_t attr, size_t level, const char **out_id, double *o
 static size_t draw(struct rng *r, const struct level *lv, size_t n)
 {
     double total = 0;
-    for (size_t i = 0; i < n; i++) total += lv[i].p;
+    for (size_t i = 0; i < n; i++)
+        total += lv[i].p;
     double u = rng_uniform(r) * total, acc = 0;
     for (size_t i = 0; i < n; i++) {
         acc += lv[i].p;
@@ -311,8 +338,8 @@ int persona_template_check(const char *template_text, struct vsc_diag *diag)
     size_t levels[A_COUNT];
     char *text = NULL;
     persona_sample_levels(levels, 1, 0);
-    int rc = render(&text, template_text ? template_text : DEFAULT_TEMPLATE, sampled_slot,
-                    levels, diag);
+    int rc =
+        render(&text, template_text ? template_text : DEFAULT_TEMPLATE, sampled_slot, levels, diag);
     free(text);
     return rc;
 }
@@ -348,8 +375,8 @@ int persona_sample(struct persona *out, uint64_t seed, int index, const char *te
         rc = VSC_ERR_NOMEM;
         goto fail;
     }
-    rc = render(&out->text, template_text ? template_text : DEFAULT_TEMPLATE, sampled_slot,
-                levels, NULL);
+    rc = render(&out->text, template_text ? template_text : DEFAULT_TEMPLATE, sampled_slot, levels,
+                NULL);
 fail:
     json_decref(attrs);
     if (rc) persona_clear(out);
@@ -370,12 +397,16 @@ static int file_slot(struct buf *b, const char *slot, size_t len, void *payload)
     if (!v) return VSC_ERR_INPUT;
     char tmp[64];
     const char *s = NULL;
-    if (json_is_string(v)) s = json_string_value(v);
+    if (json_is_string(v))
+        s = json_string_value(v);
     else if (json_is_integer(v))
         snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(v)), s = tmp;
-    else if (json_is_real(v)) snprintf(tmp, sizeof tmp, "%g", json_real_value(v)), s = tmp;
-    else if (json_is_boolean(v)) s = json_is_true(v) ? "yes" : "no";
-    else return VSC_ERR_INPUT;
+    else if (json_is_real(v))
+        snprintf(tmp, sizeof tmp, "%g", json_real_value(v)), s = tmp;
+    else if (json_is_boolean(v))
+        s = json_is_true(v) ? "yes" : "no";
+    else
+        return VSC_ERR_INPUT;
     long a = attr_by_name(slot, len);
     if (a >= 0)
         for (size_t i = 0; i < ATTRS[a].n_levels; i++)
@@ -403,7 +434,8 @@ int persona_load_file(struct persona **out, size_t *out_n, const char *path,
         size_t ll = nl ? (size_t)(nl - p) : strlen(p);
         const char *next = nl ? nl + 1 : NULL;
         size_t i = 0;
-        while (i < ll && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r')) i++;
+        while (i < ll && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
+            i++;
         if (i == ll) {
             p = next;
             continue;
@@ -411,8 +443,10 @@ int persona_load_file(struct persona **out, size_t *out_n, const char *path,
         json_error_t err;
         json_t *obj = json_loadb(p, ll, 0, &err);
         if (!obj || !json_is_object(obj)) {
-            if (obj) rc = vsc_diag_set(diag, path, line, 1, "a persona must be a JSON object");
-            else rc = vsc_diag_set(diag, path, line, err.column, "%s", err.text);
+            if (obj)
+                rc = vsc_diag_set(diag, path, line, 1, "a persona must be a JSON object");
+            else
+                rc = vsc_diag_set(diag, path, line, err.column, "%s", err.text);
             json_decref(obj);
             break;
         }
@@ -434,20 +468,25 @@ int persona_load_file(struct persona **out, size_t *out_n, const char *path,
         } else if (text && !json_is_string(text)) {
             rc = vsc_diag_set(diag, path, line, 0, "field 'text' must be text");
         } else {
-            if (json_is_integer(id)) pe->id = xasprintf("%lld", (long long)json_integer_value(id));
-            else if (id) pe->id = xstrdup(json_string_value(id));
-            else pe->id = xasprintf("file-p%04zu", n);
+            if (json_is_integer(id))
+                pe->id = xasprintf("%lld", (long long)json_integer_value(id));
+            else if (id)
+                pe->id = xstrdup(json_string_value(id));
+            else
+                pe->id = xasprintf("file-p%04zu", n);
             json_t *attrs = json_deep_copy(obj);
             json_object_del(attrs, "id");
             json_object_del(attrs, "text");
             pe->attrs_json = attrs ? json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
             json_decref(attrs);
-            if (!pe->id || !pe->attrs_json) rc = VSC_ERR_NOMEM;
-            else if (text) rc = (pe->text = xstrdup(json_string_value(text))) ? 0 : VSC_ERR_NOMEM;
+            if (!pe->id || !pe->attrs_json)
+                rc = VSC_ERR_NOMEM;
+            else if (text)
+                rc = (pe->text = xstrdup(json_string_value(text))) ? 0 : VSC_ERR_NOMEM;
             else {
                 struct vsc_diag d = {0};
-                rc = render(&pe->text, template_text ? template_text : DEFAULT_TEMPLATE,
-                            file_slot, obj, &d);
+                rc = render(&pe->text, template_text ? template_text : DEFAULT_TEMPLATE, file_slot,
+                            obj, &d);
                 if (rc == VSC_ERR_INPUT)
                     vsc_diag_set(diag, path, line, 0, "persona has no 'text' and %s", d.msg);
             }
@@ -459,7 +498,8 @@ int persona_load_file(struct persona **out, size_t *out_n, const char *path,
     free(data);
     if (!rc && n == 0) rc = vsc_diag_set(diag, path, 0, 0, "no personas in the file");
     if (rc) {
-        for (size_t i = 0; i < n; i++) persona_clear(&ps[i]);
+        for (size_t i = 0; i < n; i++)
+            persona_clear(&ps[i]);
         free(ps);
         return rc;
     }

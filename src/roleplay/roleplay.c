@@ -26,7 +26,8 @@ double vsc_roleplay_inertia(const double *counts, size_t k)
 double vsc_roleplay_steerability(const double *counts_a, const double *counts_b, size_t k)
 {
     double sa = 0, sb = 0;
-    for (size_t i = 0; i < k; i++) sa += counts_a[i], sb += counts_b[i];
+    for (size_t i = 0; i < k; i++)
+        sa += counts_a[i], sb += counts_b[i];
     if (!(sa > 0) || !(sb > 0)) return NAN;
     return st_jsd(counts_a, counts_b, k);
 }
@@ -35,8 +36,8 @@ double vsc_roleplay_steerability(const double *counts_a, const double *counts_b,
 
 struct persona_acc {
     int seen;
-    char *attrs_json; /* the cell meta's "persona" object, or NULL */
-    double *sum, *cnt; /* per dimension: keyed option values */
+    char *attrs_json;        /* the cell meta's "persona" object, or NULL */
+    double *sum, *cnt;       /* per dimension: keyed option values */
     double all_sum, all_cnt; /* every item: the persona's mean rating (centring) */
 };
 
@@ -87,8 +88,10 @@ static int collect_instrument(const struct vsc_run_instrument *ri, void *payload
     if (!e) return VSC_ERR_NOMEM;
     c->ins = e;
     e += c->n_ins++;
-    *e = (struct ins_entry){.run = xstrdup(ri->run), .id = xstrdup(ri->instrument),
-                            .kind = xstrdup(ri->kind), .arg = xstrdup(ri->arg),
+    *e = (struct ins_entry){.run = xstrdup(ri->run),
+                            .id = xstrdup(ri->instrument),
+                            .kind = xstrdup(ri->kind),
+                            .arg = xstrdup(ri->arg),
                             .base_dir = xstrdup(ri->base_dir)};
     if (!e->run || !e->id || !e->kind || !e->arg) return VSC_ERR_NOMEM;
     return 0;
@@ -108,8 +111,8 @@ static int find_instrument(struct ctx *c, const char *run, const char *id,
         *out = e->ins;
         return 0;
     }
-    return vsc_diag_set(c->diag, NULL, 0, 0, "instrument '%s' is not registered with run '%s'",
-                        id, run);
+    return vsc_diag_set(c->diag, NULL, 0, 0, "instrument '%s' is not registered with run '%s'", id,
+                        run);
 }
 
 static void seed_free(struct seed_acc *s)
@@ -125,15 +128,18 @@ static void seed_free(struct seed_acc *s)
 static void acc_free(struct ins_acc *a)
 {
     free(a->label);
-    for (size_t i = 0; i < a->n_dims; i++) free(a->dims[i]);
+    for (size_t i = 0; i < a->n_dims; i++)
+        free(a->dims[i]);
     free(a->dims);
     free(a->base);
     free(a->pers);
     free(a->base_bad);
     free(a->pers_bad);
-    for (size_t i = 0; i < a->n_seeds; i++) seed_free(&a->seeds[i]);
+    for (size_t i = 0; i < a->n_seeds; i++)
+        seed_free(&a->seeds[i]);
     free(a->seeds);
-    for (size_t i = 0; i < a->n_file_ids; i++) free(a->file_ids[i]);
+    for (size_t i = 0; i < a->n_file_ids; i++)
+        free(a->file_ids[i]);
     free(a->file_ids);
 }
 
@@ -203,7 +209,8 @@ static struct persona_acc *get_persona(struct ins_acc *a, long long seed, long i
     }
     if ((size_t)index >= s->n) {
         size_t n = (size_t)index + 1, cap = s->n ? s->n : 8;
-        while (cap < n) cap *= 2;
+        while (cap < n)
+            cap *= 2;
         struct persona_acc *p = realloc(s->p, cap * sizeof *p);
         if (!p) return NULL;
         memset(p + s->n, 0, (cap - s->n) * sizeof *p);
@@ -274,15 +281,22 @@ static int emit(struct ctx *c, struct vsc_roleplay_record *r)
 
 static struct vsc_roleplay_record blank(const char *kind, const struct ins_acc *a)
 {
-    return (struct vsc_roleplay_record){.kind = kind, .instrument = a->label, .seed_a = -1,
-                                        .seed_b = -1, .value = NAN, .mean = NAN,
-                                        .mean_other = NAN, .variance = NAN, .sd = NAN};
+    return (struct vsc_roleplay_record){.kind = kind,
+                                        .instrument = a->label,
+                                        .seed_a = -1,
+                                        .seed_b = -1,
+                                        .value = NAN,
+                                        .mean = NAN,
+                                        .mean_other = NAN,
+                                        .variance = NAN,
+                                        .sd = NAN};
 }
 
 static double sum_k(const double *v, size_t k)
 {
     double s = 0;
-    for (size_t i = 0; i < k; i++) s += v[i];
+    for (size_t i = 0; i < k; i++)
+        s += v[i];
     return s;
 }
 
@@ -387,7 +401,8 @@ static int emit_effect_sizes(struct ctx *c, struct ins_acc *a)
             if (!lv) continue;
             char *key = xasprintf("%s\x1f%s", attr, lv);
             int seen = !key;
-            for (size_t j = 0; key && j < n_levels && !seen; j++) seen = !strcmp(levels[j], key);
+            for (size_t j = 0; key && j < n_levels && !seen; j++)
+                seen = !strcmp(levels[j], key);
             if (seen) {
                 free(key);
                 free(lv);
@@ -410,8 +425,10 @@ static int emit_effect_sizes(struct ctx *c, struct ins_acc *a)
                     double sc = persona_score(a, fp[j].p, d);
                     if (isnan(sc)) continue;
                     char *l2 = level_name(attr, json_object_get(fp[j].attrs, attr));
-                    if (l2 && !strcmp(l2, lv)) x1[n1++] = sc;
-                    else x2[n2++] = sc;
+                    if (l2 && !strcmp(l2, lv))
+                        x1[n1++] = sc;
+                    else
+                        x2[n2++] = sc;
                     free(l2);
                 }
                 if (n1 < 2 || n2 < 2) continue;
@@ -421,8 +438,8 @@ static int emit_effect_sizes(struct ctx *c, struct ins_acc *a)
                 r.level = lv;
                 r.mean = st_mean(x1, n1);
                 r.mean_other = st_mean(x2, n2);
-                r.value = st_cohen_d(r.mean, st_sd(x1, n1), (double)n1, r.mean_other,
-                                     st_sd(x2, n2), (double)n2);
+                r.value = st_cohen_d(r.mean, st_sd(x1, n1), (double)n1, r.mean_other, st_sd(x2, n2),
+                                     (double)n2);
                 r.n = n1;
                 r.n_other = n2;
                 rc = emit(c, &r);
@@ -432,9 +449,11 @@ static int emit_effect_sizes(struct ctx *c, struct ins_acc *a)
         }
     }
 done:
-    for (size_t i = 0; i < np; i++) json_decref(fp[i].attrs);
+    for (size_t i = 0; i < np; i++)
+        json_decref(fp[i].attrs);
     free(fp);
-    for (size_t i = 0; i < n_levels; i++) free(levels[i]);
+    for (size_t i = 0; i < n_levels; i++)
+        free(levels[i]);
     free(levels);
     free(x1);
     free(x2);
@@ -460,7 +479,8 @@ static double seed_mean(const struct ins_acc *a, size_t s, size_t d, size_t n, s
 static size_t personas_in_seed(const struct seed_acc *s)
 {
     size_t n = 0;
-    for (size_t i = 0; i < s->n; i++) n += s->p[i].seen;
+    for (size_t i = 0; i < s->n; i++)
+        n += s->p[i].seen;
     return n;
 }
 
@@ -474,7 +494,8 @@ static int emit_seed_correlations(struct ctx *c, struct ins_acc *a)
             if (a->seeds[s].seed == FILE_SEED || a->seeds[t].seed == FILE_SEED) continue;
             size_t n = 0;
             for (size_t d = 0; d < a->n_dims; d++) {
-                double x = seed_mean(a, s, d, SIZE_MAX, NULL), y = seed_mean(a, t, d, SIZE_MAX, NULL);
+                double x = seed_mean(a, s, d, SIZE_MAX, NULL),
+                       y = seed_mean(a, t, d, SIZE_MAX, NULL);
                 if (isnan(x) || isnan(y)) continue;
                 pa[n] = x;
                 pb[n++] = y;
@@ -585,8 +606,7 @@ static int on_answer(const struct vsc_answer_row *row, void *payload)
     long item = vsc_instrument_find_item(ins, row->item ? row->item : "");
     if (item < 0)
         return vsc_diag_set(c->diag, NULL, 0, 0, "cell %lld: item '%s' is not in instrument '%s'",
-                            (long long)row->cell_id, row->item ? row->item : "",
-                            row->instrument);
+                            (long long)row->cell_id, row->item ? row->item : "", row->instrument);
     struct ins_acc *a = get_acc(c, row->instrument, ins);
     if (!a) return VSC_ERR_NOMEM;
     int is_persona = parse_condition(a, cond, &seed, &index);
@@ -669,9 +689,11 @@ int vsc_roleplay_score(struct vsc_store *store, const struct vsc_roleplay_opts *
     const char *run = opts ? opts->run : NULL;
     int rc = vsc_store_foreach_instrument(store, run, collect_instrument, &c);
     if (!rc) rc = vsc_store_foreach_answer(store, run, on_answer, &c);
-    if (!rc) rc = flush(&c);
+    if (!rc)
+        rc = flush(&c);
     else {
-        for (size_t i = 0; i < c.n_accs; i++) acc_free(&c.accs[i]);
+        for (size_t i = 0; i < c.n_accs; i++)
+            acc_free(&c.accs[i]);
         free(c.run);
         free(c.model);
     }
@@ -703,10 +725,10 @@ int vsc_roleplay_write_json(FILE *fp, const struct vsc_roleplay_record *r)
 {
     json_t *o = json_object();
     if (!o) return VSC_ERR_NOMEM;
-    const char *names[] = {"kind", "run", "model", "instrument", "dimension",
-                           "condition", "attribute", "level"};
-    const char *vals[] = {r->kind, r->run, r->model, r->instrument, r->dimension,
-                          r->condition, r->attribute, r->level};
+    const char *names[] = {"kind",      "run",       "model",     "instrument",
+                           "dimension", "condition", "attribute", "level"};
+    const char *vals[] = {r->kind,      r->run,       r->model,     r->instrument,
+                          r->dimension, r->condition, r->attribute, r->level};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (vals[i]) json_object_set_new(o, names[i], json_string(vals[i]));
     if (r->seed_a >= 0) json_object_set_new(o, "seed_a", json_integer(r->seed_a));

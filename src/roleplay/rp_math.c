@@ -57,11 +57,14 @@ double rp_chisq_sf(double x, double df)
 double rp_chisq_gof(const double *counts, const double *probs, size_t k, double *out_p)
 {
     double n = 0, ptot = 0, chi = 0;
-    for (size_t i = 0; i < k; i++) n += counts[i], ptot += probs[i];
+    for (size_t i = 0; i < k; i++)
+        n += counts[i], ptot += probs[i];
     for (size_t i = 0; i < k; i++) {
         double e = n * probs[i] / ptot;
-        if (e > 0) chi += (counts[i] - e) * (counts[i] - e) / e;
-        else if (counts[i] > 0) chi = INFINITY;
+        if (e > 0)
+            chi += (counts[i] - e) * (counts[i] - e) / e;
+        else if (counts[i] > 0)
+            chi = INFINITY;
     }
     if (out_p) *out_p = k > 1 ? rp_chisq_sf(chi, (double)(k - 1)) : NAN;
     return chi;

@@ -45,8 +45,7 @@ int vsc_outcomes_load(struct vsc_outcomes **out, const char *path, struct vsc_di
     json_object_foreach(root, cat, list)
     {
         if (!json_is_array(list) || json_array_size(list) == 0) {
-            rc = yj_error(diag, doc, list, "outcomes: category '%s' must be a non-empty list",
-                          cat);
+            rc = yj_error(diag, doc, list, "outcomes: category '%s' must be a non-empty list", cat);
             goto fail;
         }
         size_t i;

@@ -35,7 +35,8 @@ struct vsc_pair_count *upairs_get(struct upairs *mp, size_t a, size_t b, int add
         free(mp->slot);
         mp->slot = slots;
         mp->n_slots = ns;
-        for (size_t i = 0; i < mp->n; i++) mp->slot[slot_of(mp, mp->pc[i].a, mp->pc[i].b)] = i + 1;
+        for (size_t i = 0; i < mp->n; i++)
+            mp->slot[slot_of(mp, mp->pc[i].a, mp->pc[i].b)] = i + 1;
     }
     if (mp->n == mp->cap) {
         size_t c = mp->cap ? mp->cap * 2 : 256;

@@ -29,9 +29,11 @@ int utility_parse_choice(const char *text, const char *outcome_a, const char *ou
     if (len >= sizeof buf) return -1; /* an essay is not a choice */
     const char *strip = " \t\r\n*\"'`.()[]:";
     const char *s = text;
-    while (*s && strchr(strip, *s)) s++;
+    while (*s && strchr(strip, *s))
+        s++;
     len = strlen(s);
-    while (len && strchr(strip, s[len - 1])) len--;
+    while (len && strchr(strip, s[len - 1]))
+        len--;
     memcpy(buf, s, len);
     buf[len] = 0;
     if (!strcasecmp(buf, "a") || !strcasecmp(buf, "option a")) return 0;
@@ -79,11 +81,14 @@ static int on_row(const struct vsc_answer_row *row, void *payload)
     }
     if (strcmp(status, "ok")) return 0;
     int ch = utility_parse_choice(row->text, sc->o->text[a], sc->o->text[b]);
-    if (ch < 0) pc->unparseable++;
+    if (ch < 0)
+        pc->unparseable++;
     else {
         size_t winner = ch == 0 ? a : b;
-        if (winner == pc->a) pc->wins_a++;
-        else pc->wins_b++;
+        if (winner == pc->a)
+            pc->wins_a++;
+        else
+            pc->wins_b++;
     }
     return 0;
 }
@@ -105,17 +110,20 @@ static char *fill_prompt(const char *tpl, const char *a, const char *b)
     struct buf out;
     buf_init(&out, 1 << 20);
     for (const char *p = tpl; *p;) {
-        if (!strncmp(p, "{a}", 3)) buf_puts(&out, a), p += 3;
-        else if (!strncmp(p, "{b}", 3)) buf_puts(&out, b), p += 3;
-        else buf_append(&out, p++, 1);
+        if (!strncmp(p, "{a}", 3))
+            buf_puts(&out, a), p += 3;
+        else if (!strncmp(p, "{b}", 3))
+            buf_puts(&out, b), p += 3;
+        else
+            buf_append(&out, p++, 1);
     }
     return buf_take(&out);
 }
 
 static int add_pair_cells(struct vsc_store *store, int64_t run_id, const struct vsc_config *cfg,
                           const struct vsc_model_cfg *m, const char *identity,
-                          const struct entry *e, const struct vsc_outcomes *o, size_t a,
-                          size_t b, int round, int64_t *added)
+                          const struct entry *e, const struct vsc_outcomes *o, size_t a, size_t b,
+                          int round, int64_t *added)
 {
     int rc = 0;
     json_t *params = json_loads(cfg->params_json ? cfg->params_json : "{}", 0, NULL);
@@ -149,9 +157,14 @@ static int add_pair_cells(struct vsc_store *store, int64_t run_id, const struct 
             if (!rc) {
                 char key[65];
                 plan_cache_key(key, identity, text, s);
-                struct vsc_cell c = {.model = m->name, .instrument = e->label, .item = item,
-                                     .condition = "baseline", .sample = s, .key = key,
-                                     .meta_json = meta, .body = text};
+                struct vsc_cell c = {.model = m->name,
+                                     .instrument = e->label,
+                                     .item = item,
+                                     .condition = "baseline",
+                                     .sample = s,
+                                     .key = key,
+                                     .meta_json = meta,
+                                     .body = text};
                 rc = vsc_store_add_cell(store, run_id, &c);
                 if (!rc) (*added)++;
             }
@@ -174,7 +187,8 @@ static int read_entry(struct entry *e, const struct vsc_instrument_cfg *ic, size
     e->label = name ? xstrdup(name) : xasprintf("%s:%s", ic->kind, ic->arg);
     if (!e->label) return VSC_ERR_NOMEM;
     e->prompt = json_string_value(json_object_get(e->opts, "prompt"));
-    if (!e->prompt) e->prompt = DEFAULT_PROMPT;
+    if (!e->prompt)
+        e->prompt = DEFAULT_PROMPT;
     else if (!strstr(e->prompt, "{a}") || !strstr(e->prompt, "{b}"))
         return vsc_diag_set(diag, cfg_path, ic->line, 0,
                             "utility: 'prompt' must contain both {a} and {b}");
@@ -235,8 +249,8 @@ static int plan_model(struct vsc_store *store, int64_t run_id, const struct vsc_
     char *identity = plan_model_identity(m);
     if (!identity) rc = rc ? rc : VSC_ERR_NOMEM;
     for (size_t i = 0; !rc && i < n_new; i++)
-        rc = add_pair_cells(store, run_id, cfg, m, identity, e, o, pairs[2 * i],
-                            pairs[2 * i + 1], round, added);
+        rc = add_pair_cells(store, run_id, cfg, m, identity, e, o, pairs[2 * i], pairs[2 * i + 1],
+                            round, added);
     free(identity);
     free(pairs);
     return rc;
@@ -269,10 +283,13 @@ int utility_stage(struct vsc_store *store, int64_t run_id, const struct vsc_conf
         if (!rc) {
             for (size_t mi = 0; mi < cfg->n_models && !rc; mi++)
                 rc = plan_model(store, run_id, cfg, &cfg->models[mi], &e, o, &mp[mi], out_added);
-            if (rc) vsc_store_rollback(store);
-            else rc = vsc_store_commit(store);
+            if (rc)
+                vsc_store_rollback(store);
+            else
+                rc = vsc_store_commit(store);
         }
-        for (size_t mi = 0; mp && mi < cfg->n_models; mi++) upairs_clear(&mp[mi]);
+        for (size_t mi = 0; mp && mi < cfg->n_models; mi++)
+            upairs_clear(&mp[mi]);
         free(mp);
         free(e.label);
         json_decref(e.opts);

@@ -49,7 +49,8 @@ int vsc_thurstone_fit(double *out_mu, double *out_sigma, size_t n,
         return VSC_ERR_NOMEM;
     }
     double total = 0;
-    for (size_t p = 0; p < n_pairs; p++) total += pairs[p].wins_a + pairs[p].wins_b;
+    for (size_t p = 0; p < n_pairs; p++)
+        total += pairs[p].wins_a + pairs[p].wins_b;
     if (total <= 0) total = 1;
     const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
     double b1t = 1, b2t = 1;
@@ -86,9 +87,11 @@ int vsc_thurstone_fit(double *out_mu, double *out_sigma, size_t n,
             x[i] = x[i] < -6 ? -6 : x[i] > 3 ? 3 : x[i];
     }
     double mean = 0, var = 0;
-    for (size_t i = 0; i < n; i++) mean += x[i];
+    for (size_t i = 0; i < n; i++)
+        mean += x[i];
     mean /= (double)n;
-    for (size_t i = 0; i < n; i++) var += (x[i] - mean) * (x[i] - mean);
+    for (size_t i = 0; i < n; i++)
+        var += (x[i] - mean) * (x[i] - mean);
     double sd = n > 1 ? sqrt(var / (double)(n - 1)) : 0;
     if (!(sd > 0)) sd = 1;
     for (size_t i = 0; i < n; i++) {
@@ -100,8 +103,7 @@ int vsc_thurstone_fit(double *out_mu, double *out_sigma, size_t n,
 }
 
 void vsc_thurstone_eval(double *out_accuracy, double *out_log_loss, const double *mu,
-                        const double *sigma, const struct vsc_pair_count *pairs,
-                        size_t n_pairs)
+                        const double *sigma, const struct vsc_pair_count *pairs, size_t n_pairs)
 {
     double right = 0, loss = 0, total = 0;
     for (size_t p = 0; p < n_pairs; p++) {
@@ -110,9 +112,12 @@ void vsc_thurstone_eval(double *out_accuracy, double *out_log_loss, const double
         if (w <= 0) continue;
         double pa = vsc_thurstone_prob(mu[pc->a], sigma[pc->a], mu[pc->b], sigma[pc->b]);
         double c = pa < 1e-12 ? 1e-12 : pa > 1 - 1e-12 ? 1 - 1e-12 : pa;
-        if (pa > 0.5) right += pc->wins_a;
-        else if (pa < 0.5) right += pc->wins_b;
-        else right += w / 2;
+        if (pa > 0.5)
+            right += pc->wins_a;
+        else if (pa < 0.5)
+            right += pc->wins_b;
+        else
+            right += w / 2;
         loss -= pc->wins_a * log(c) + pc->wins_b * log(1 - c);
         total += w;
     }
@@ -149,7 +154,8 @@ struct pairset {
 static int ps_init(struct pairset *s, size_t expect)
 {
     s->cap = 64;
-    while (s->cap < expect * 2 + 16) s->cap *= 2;
+    while (s->cap < expect * 2 + 16)
+        s->cap *= 2;
     s->n = 0;
     s->slot = calloc(s->cap, sizeof(uint64_t));
     return s->slot ? 0 : VSC_ERR_NOMEM;
@@ -210,7 +216,8 @@ int vsc_pairs_initial(size_t **out_pairs, size_t *out_n, size_t n, int degree, u
     int rc = (!pairs || !perm) ? VSC_ERR_NOMEM : ps_init(&set, cap);
     struct rng r;
     rng_seed(&r, seed);
-    for (size_t i = 0; i < n; i++) perm[i] = i;
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
     int rounds = degree / 2 + (degree % 2);
     for (int k = 0; !rc && k < rounds; k++) {
         int matching = (k == degree / 2); /* the odd degree's extra edge per outcome */
@@ -261,8 +268,7 @@ static int cand_cmp(const void *x, const void *y)
 }
 
 int vsc_pairs_next(size_t *out_pairs, size_t *out_n, size_t want, const double *mu,
-                   const double *sigma, size_t n, const size_t *have, size_t n_have,
-                   uint64_t seed)
+                   const double *sigma, size_t n, const size_t *have, size_t n_have, uint64_t seed)
 {
     *out_n = 0;
     if (n < 2 || want == 0) return 0;
@@ -278,7 +284,8 @@ int vsc_pairs_next(size_t *out_pairs, size_t *out_n, size_t want, const double *
         deg[have[2 * p]]++;
         deg[have[2 * p + 1]]++;
     }
-    for (size_t i = 0; i < n; i++) mean_deg += (double)deg[i];
+    for (size_t i = 0; i < n; i++)
+        mean_deg += (double)deg[i];
     mean_deg = mean_deg / (double)n + 1;
     size_t nc = 0;
     for (size_t a = 0; a < n; a++)
@@ -356,7 +363,8 @@ double vsc_intransitive_share(const struct vsc_pair_count *pairs, size_t n_pairs
     if (out_triads) *out_triads = triads;
     share = triads ? (double)cycles / (double)triads : NAN;
 done:
-    for (size_t a = 0; adj && a < n; a++) free(adj[a]);
+    for (size_t a = 0; adj && a < n; a++)
+        free(adj[a]);
     free(adj);
     free(na);
     free(pref);

@@ -57,12 +57,20 @@ static int finish(struct uctx *c, struct uentry *e)
     size_t n = e->o->n;
     double *mu = malloc(n * sizeof(double)), *sg = malloc(n * sizeof(double));
     double *cnt = calloc(n, sizeof(double));
-    struct vsc_pair_count *train = malloc(mp->n * sizeof *train), *test = malloc(mp->n * sizeof *test);
+    struct vsc_pair_count *train = malloc(mp->n * sizeof *train),
+                          *test = malloc(mp->n * sizeof *test);
     int rc = (!mu || !sg || !cnt || !train || !test) ? VSC_ERR_NOMEM : 0;
-    struct vsc_utility_record base = {.run = c->run, .model = c->model, .instrument = e->id,
-                                      .mu = NAN, .sigma = NAN, .p = NAN, .accuracy = NAN,
-                                      .log_loss = NAN, .heldout_accuracy = NAN,
-                                      .heldout_log_loss = NAN, .intransitive = NAN};
+    struct vsc_utility_record base = {.run = c->run,
+                                      .model = c->model,
+                                      .instrument = e->id,
+                                      .mu = NAN,
+                                      .sigma = NAN,
+                                      .p = NAN,
+                                      .accuracy = NAN,
+                                      .log_loss = NAN,
+                                      .heldout_accuracy = NAN,
+                                      .heldout_log_loss = NAN,
+                                      .intransitive = NAN};
     for (size_t i = 0; !rc && i < mp->n; i++) {
         const struct vsc_pair_count *p = &mp->pc[i];
         struct vsc_utility_record r = base;
@@ -97,8 +105,10 @@ static int finish(struct uctx *c, struct uentry *e)
         size_t n_train = 0, n_test = 0, unparse = 0;
         double share = c->opts && c->opts->holdout > 0 ? c->opts->holdout : 0.2;
         for (size_t i = 0; i < mp->n; i++) {
-            if (held_out(mp->pc[i].a, mp->pc[i].b, share)) test[n_test++] = mp->pc[i];
-            else train[n_train++] = mp->pc[i];
+            if (held_out(mp->pc[i].a, mp->pc[i].b, share))
+                test[n_test++] = mp->pc[i];
+            else
+                train[n_train++] = mp->pc[i];
             r.n += (size_t)(mp->pc[i].wins_a + mp->pc[i].wins_b);
             unparse += mp->pc[i].unparseable;
         }
@@ -107,8 +117,7 @@ static int finish(struct uctx *c, struct uentry *e)
         if (n_test && n_train) {
             rc = vsc_thurstone_fit(mu, sg, n, train, n_train, NULL);
             if (!rc)
-                vsc_thurstone_eval(&r.heldout_accuracy, &r.heldout_log_loss, mu, sg, test,
-                                   n_test);
+                vsc_thurstone_eval(&r.heldout_accuracy, &r.heldout_log_loss, mu, sg, test, n_test);
         }
         if (!rc) rc = c->cb(&r, c->payload);
     }
@@ -138,7 +147,8 @@ static int on_row(const struct vsc_answer_row *row, void *payload)
     struct uctx *c = payload;
     struct uentry *e = NULL;
     for (size_t i = 0; i < c->n && !e; i++)
-        if (!strcmp(c->e[i].run, row->run) && row->instrument && !strcmp(c->e[i].id, row->instrument))
+        if (!strcmp(c->e[i].run, row->run) && row->instrument &&
+            !strcmp(c->e[i].id, row->instrument))
             e = &c->e[i];
     if (!e) return 0;
     const char *model = row->model ? row->model : "";
@@ -164,9 +174,12 @@ static int on_row(const struct vsc_answer_row *row, void *payload)
     if (!pc) return VSC_ERR_NOMEM;
     if (!row->status || strcmp(row->status, "ok")) return 0;
     int ch = utility_parse_choice(row->text, e->o->text[a], e->o->text[b]);
-    if (ch < 0) pc->unparseable++;
-    else if ((ch == 0 ? a : b) == pc->a) pc->wins_a++;
-    else pc->wins_b++;
+    if (ch < 0)
+        pc->unparseable++;
+    else if ((ch == 0 ? a : b) == pc->a)
+        pc->wins_a++;
+    else
+        pc->wins_b++;
     return 0;
 }
 

@@ -43,7 +43,8 @@ static int check(const struct vsc_roleplay_record *r, void *payload)
         assert_int_equal(r->n_unparseable, 0);
         t->inertia++;
         int seen = 0;
-        for (size_t i = 0; i < t->dims_seen; i++) seen |= !strcmp(t->dims[i], r->dimension);
+        for (size_t i = 0; i < t->dims_seen; i++)
+            seen |= !strcmp(t->dims[i], r->dimension);
         if (!seen && t->dims_seen < 32)
             snprintf(t->dims[t->dims_seen++], sizeof t->dims[0], "%s", r->dimension);
     } else if (!strcmp(r->kind, "steerability")) {

@@ -35,8 +35,7 @@ static int outcome_no(const char *content, const char *tag)
     return -1;
 }
 
-static void respond(const char *body, size_t len, int attempt, struct ts_reply *out,
-                    void *payload)
+static void respond(const char *body, size_t len, int attempt, struct ts_reply *out, void *payload)
 {
     (void)attempt, (void)payload;
     json_t *b = json_loadb(body, len, 0, NULL);
@@ -130,7 +129,10 @@ static void test_active_run(void **state)
     assert_non_null(f);
     fprintf(f, "{\"first half\": [");
     for (int i = 0; i < N; i++)
-        fprintf(f, "%s\"Outcome %d happens.\"%s", i == N / 2 ? "], \"second half\": [" : i ? ", " : "",
+        fprintf(f, "%s\"Outcome %d happens.\"%s",
+                i == N / 2 ? "], \"second half\": ["
+                : i        ? ", "
+                           : "",
                 i, "");
     fprintf(f, "]}\n");
     fclose(f);
@@ -164,7 +166,8 @@ static void test_active_run(void **state)
     vsc_store_free(st);
     assert_int_equal(g.fits, 1);
     assert_int_equal(g.n_pairs, budget);
-    for (int i = 0; i < N; i++) assert_true(g.have[i]);
+    for (int i = 0; i < N; i++)
+        assert_true(g.have[i]);
     double rho = st_spearman(g.mu, U, N);
     print_message("run: %zu pairs, rho = %.4f, held-out accuracy %.3f, intransitive %.4f, "
                   "%zu unparseable\n",

@@ -98,16 +98,21 @@ static void test_load_shared(void **state)
 
 static int n_cells;
 
-static void add(struct vsc_store *st, int64_t run, const char *item, int sample,
-                const char *order, const char *text)
+static void add(struct vsc_store *st, int64_t run, const char *item, int sample, const char *order,
+                const char *text)
 {
     char key[65], raw[128], meta[64];
     snprintf(raw, sizeof raw, "%s|%d|%d", item, sample, n_cells++);
     sha256_hex(key, raw, strlen(raw));
     snprintf(meta, sizeof meta, "{\"order\":%s}", order);
-    struct vsc_cell c = {.model = "m", .instrument = "dd", .item = item,
-                         .condition = "baseline", .sample = sample, .key = key,
-                         .meta_json = meta, .body = raw};
+    struct vsc_cell c = {.model = "m",
+                         .instrument = "dd",
+                         .item = item,
+                         .condition = "baseline",
+                         .sample = sample,
+                         .key = key,
+                         .meta_json = meta,
+                         .body = raw};
     assert_int_equal(vsc_store_add_cell(st, run, &c), 0);
     struct vsc_answer a = {.status = "ok", .text = text, .attempts = 1};
     assert_int_equal(vsc_store_put_answer(st, key, "m", &a), 0);
@@ -202,7 +207,8 @@ static void test_score_by_hand(void **state)
     vsc_store_free(st);
     char p[96];
     const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) snprintf(p, sizeof p, "%s%s", db, sfx[i]), unlink(p);
+    for (int i = 0; i < 3; i++)
+        snprintf(p, sizeof p, "%s%s", db, sfx[i]), unlink(p);
     rmdir(dir);
 }
 

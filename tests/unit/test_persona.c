@@ -103,7 +103,8 @@ static void test_frequencies_chi_square(void **state)
     size_t levels[16];
     for (int i = 0; i < N_PERSONAS; i++) {
         assert_int_equal(persona_sample_levels(levels, 7, i), 0);
-        for (size_t a = 0; a < n_attr; a++) counts[a][levels[a]]++;
+        for (size_t a = 0; a < n_attr; a++)
+            counts[a][levels[a]]++;
     }
     for (size_t a = 0; a < n_attr; a++) {
         const char *name, *id;
@@ -117,8 +118,7 @@ static void test_frequencies_chi_square(void **state)
         }
         assert_close(psum, 1.0, 1e-12);
         double chi = rp_chisq_gof(counts[a], probs, nl, &p);
-        if (p < 0.001)
-            fail_msg("%s: chi2 = %.2f on %zu df, p = %.2g", name, chi, nl - 1, p);
+        if (p < 0.001) fail_msg("%s: chi2 = %.2f on %zu df, p = %.2g", name, chi, nl - 1, p);
         /* the check can fail: the same counts against uniform levels are rejected, for
          * every attribute whose table is not uniform */
         double uni[64];
@@ -159,7 +159,8 @@ static void test_load_file(void **state)
     assert_string_equal(json_string_value(json_object_get(a, "religion")), "none");
     assert_null(json_object_get(a, "id"));
     json_decref(a);
-    for (size_t i = 0; i < n; i++) persona_clear(&ps[i]);
+    for (size_t i = 0; i < n; i++)
+        persona_clear(&ps[i]);
     free(ps);
 
     /* a slot the persona lacks names the line */
@@ -178,10 +179,8 @@ static void test_load_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_chisq_cdf),
-        cmocka_unit_test(test_same_seed_same_personas),
-        cmocka_unit_test(test_attrs_and_text),
-        cmocka_unit_test(test_frequencies_chi_square),
+        cmocka_unit_test(test_chisq_cdf),      cmocka_unit_test(test_same_seed_same_personas),
+        cmocka_unit_test(test_attrs_and_text), cmocka_unit_test(test_frequencies_chi_square),
         cmocka_unit_test(test_load_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,17 +51,25 @@ static void test_jsd_hand(void **state)
 
 static int n_cells;
 
-static void add(struct vsc_store *st, int64_t run, const char *cond, const char *item,
-                int sample, const char *meta, const char *status, const char *text)
+static void add(struct vsc_store *st, int64_t run, const char *cond, const char *item, int sample,
+                const char *meta, const char *status, const char *text)
 {
     char key[65], raw[256];
     snprintf(raw, sizeof raw, "%s|%s|%d|%d", cond, item, sample, n_cells++);
     sha256_hex(key, raw, strlen(raw));
-    struct vsc_cell c = {.model = "m", .instrument = "ins", .item = item, .condition = cond,
-                         .sample = sample, .key = key, .meta_json = meta, .body = raw};
+    struct vsc_cell c = {.model = "m",
+                         .instrument = "ins",
+                         .item = item,
+                         .condition = cond,
+                         .sample = sample,
+                         .key = key,
+                         .meta_json = meta,
+                         .body = raw};
     assert_int_equal(vsc_store_add_cell(st, run, &c), 0);
     if (!status) return;
-    struct vsc_answer a = {.status = status, .text = text, .attempts = 1,
+    struct vsc_answer a = {.status = status,
+                           .text = text,
+                           .attempts = 1,
                            .error = strcmp(status, "ok") ? "http_5xx" : NULL};
     assert_int_equal(vsc_store_put_answer(st, key, "m", &a), 0);
 }
@@ -98,8 +106,10 @@ static void fill(const char *db)
                      "{\"order\":[3,2,1,0],\"persona\":{\"age\":%d,\"religion\":\"%s\"}}",
                      31 + 20 * (i % 2), i < 2 ? "christian" : "none");
             add(st, run, cond, "t1", 0, meta, "ok", trad[i][0]);
-            if (seed == 2 && i == 3) add(st, run, cond, "t2", 0, rmeta, "ok", "D");
-            else add(st, run, cond, "t2", 0, meta, "ok", trad[i][1]);
+            if (seed == 2 && i == 3)
+                add(st, run, cond, "t2", 0, rmeta, "ok", "D");
+            else
+                add(st, run, cond, "t2", 0, meta, "ok", trad[i][1]);
             add(st, run, cond, "h1", 0, meta, "ok", seed == 1 ? "C" : "D");
             add(st, run, cond, "h2", 0, meta, "ok", seed == 1 ? "C" : "D");
         }
@@ -174,7 +184,8 @@ static const struct rec *find(const struct recs *rs, const char *kind, const cha
 static double h(const double *p, size_t k)
 {
     double s = 0, t = 0;
-    for (size_t i = 0; i < k; i++) t += p[i];
+    for (size_t i = 0; i < k; i++)
+        t += p[i];
     for (size_t i = 0; i < k; i++)
         if (p[i] > 0) s -= p[i] / t * log2(p[i] / t);
     return s;

@@ -96,7 +96,8 @@ static void test_initial_graph(void **state)
 
     /* next pairs: never a pair already asked, close utilities first */
     double mu[50], sg[50];
-    for (size_t i = 0; i < 50; i++) mu[i] = (double)i, sg[i] = 0.5;
+    for (size_t i = 0; i < 50; i++)
+        mu[i] = (double)i, sg[i] = 0.5;
     size_t next[2 * 20], nn = 0;
     assert_int_equal(vsc_pairs_next(next, &nn, 20, mu, sg, 50, pairs, n, 1), 0);
     assert_int_equal(nn, 20);
@@ -139,8 +140,10 @@ static void ask(struct sim *sm, struct vsc_pair_count *pc, size_t a, size_t b, i
     *pc = (struct vsc_pair_count){a, b, 0, 0, 0};
     double p = vsc_thurstone_prob(sm->u[a], sm->s[a], sm->u[b], sm->s[b]);
     for (int i = 0; i < 2 * k; i++) {
-        if (rng_uniform(&sm->r) < p) pc->wins_a++;
-        else pc->wins_b++;
+        if (rng_uniform(&sm->r) < p)
+            pc->wins_a++;
+        else
+            pc->wins_b++;
     }
 }
 
