@@ -189,6 +189,7 @@ static void test_exit_two_on_bad_config(void **state)
     want = xasprintf("%s:2", f.prompts);
     expect_in(f.err, want);
     free(want);
+    assert_int_not_equal(access(f.db, F_OK), 0);
     fx_cleanup(&f);
 }
 
