@@ -206,7 +206,9 @@ static int http_start(struct dispatcher *d, struct job *j)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PRIVATE, j);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    /* waiting to multiplex only makes sense where HTTP/2 can be negotiated (TLS); on plain
+     * http it would hold every new transfer back behind the first response */
+    if (!strncmp(j->ep->url, "https://", 8)) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "valscope/" VSC_VERSION);
     j->start_ms = now_ms();
