@@ -30,6 +30,8 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 TEST_LIBS = $(shell pkg-config --libs cmocka libmicrohttpd 2>/dev/null)
 
+FORCE:
+
 .PHONY: all deps test tests unit demo asan fuzz fuzz-smoke bench clean format conformance
 
 all: $(BUILD)/valscope
@@ -88,7 +90,7 @@ asan:
 # libFuzzer targets; fuzz-smoke runs each for a short while (CI).
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-build-fuzz/%: tests/fuzz/%.c
+build-fuzz/%: tests/fuzz/%.c FORCE
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1 -g" \
 	    SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libvalscope.a
 	clang $(CFLAGS_ALL) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< \
