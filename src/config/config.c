@@ -18,11 +18,13 @@ static const char *const MODEL_KEYS[] = {
     /* replay */ "file",
     /* llama */ "model_path", "n_ctx", "threads", "n_batch", "chat_template", NULL};
 static const char *const BACKENDS[] = {"openai", "sim", "replay", "llama", NULL};
-static const char *const INSTRUMENT_KINDS[] = {"prompts", "builtin", "pvqrr", "valuebench",
-                                               "psychobench", "file", "probes", NULL};
+static const char *const INSTRUMENT_KINDS[] = {"prompts",     "builtin", "pvqrr",
+                                               "valuebench",  "psychobench", "file",
+                                               "probes",      "dailydilemmas", "utility", NULL};
 static const char *const INSTRUMENT_KEYS[] = {
     "protocol", "judge", "answer_mode", "option_order", "shuffle", "repeats", "persona",
-    "system_prompt", "name", "stance_mode", "repair", NULL};
+    "system_prompt", "name", "stance_mode", "repair",
+    /* utility */ "prompt", "max_pairs", "initial_degree", "batch", "seed", NULL};
 
 static int in_list(const char *s, const char *const *list)
 {
@@ -314,6 +316,15 @@ int vsc_config_parse(struct vsc_config **out, const char *text, size_t len, cons
     json_t *judges = json_object_get(root, "judges");
     if (judges && (rc = parse_models(&c->judges, &c->n_judges, doc, judges, "judge", diag)))
         goto fail;
+
+    /* judges and models share one namespace: cells are addressed by name */
+    for (size_t j = 0; j < c->n_judges; j++)
+        for (size_t m = 0; m < c->n_models; m++)
+            if (!strcmp(c->judges[j].name, c->models[m].name)) {
+                rc = yj_error(diag, doc, json_array_get(judges, j),
+                              "judge name '%s' is also a model's name", c->judges[j].name);
+                goto fail;
+            }
 
     json_t *ins = json_object_get(root, "instruments");
     if (!ins || !json_is_array(ins) || json_array_size(ins) == 0) {

@@ -34,6 +34,8 @@ struct model_rt {
     int limit;
     int busy; /* jobs holding a slot: in flight or waiting to retry */
     int opened; /* backends are opened when their first cell comes up */
+    json_t *settled; /* keys committed since the current page was read: a duplicate cell later
+                      * in the page must not be sent again (bounded by page + concurrency) */
     struct pending_cell page[PAGE];
     size_t page_n, page_pos;
     int64_t cursor;
@@ -345,9 +347,11 @@ static struct pending_cell *next_cell(struct dispatcher *d, struct model_rt *m, 
                 return NULL;
             }
             m->cursor = m->page[m->page_n - 1].id;
+            json_object_clear(m->settled);
         }
         struct pending_cell *c = &m->page[m->page_pos++];
-        if (!json_object_get(d->in_flight_keys, c->key)) return c;
+        if (!json_object_get(d->in_flight_keys, c->key) && !json_object_get(m->settled, c->key))
+            return c;
         d->p->done++; /* the same request is being asked already: it answers this cell too */
         pending_cell_clear(c);
     }
@@ -485,6 +489,7 @@ static int commit_finished(struct dispatcher *d)
         }
         if (j->m->ops->is_http) j->m->busy--;
         json_object_del(d->in_flight_keys, j->cell.key);
+        if (!r->error) json_object_set_new(j->m->settled, j->cell.key, json_true());
         job_free(j);
     }
     d->n_finished = 0;
@@ -526,6 +531,8 @@ static int setup_models(struct dispatcher *d)
         m->is_chat = !m->cfg->api || strcmp(m->cfg->api, "completions") != 0;
         m->tpm_budget = m->cfg->tpm;
         m->tpm_last_ms = now_ms();
+        m->settled = json_object();
+        if (!m->settled) return VSC_ERR_NOMEM;
         if (!m->ops) return vsc_diag_set(d->diag, cfg->path, m->cfg->line, 0, "unknown backend");
     }
     return 0;
@@ -540,6 +547,7 @@ static void close_models(struct dispatcher *d)
         free(m->eps);
         free(m->auth);
         for (size_t p = 0; p < m->page_n; p++) pending_cell_clear(&m->page[p]);
+        json_decref(m->settled);
     }
     free(d->models);
 }

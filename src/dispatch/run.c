@@ -41,7 +41,21 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
         vsc_diag_set(diag, cfg->store, 0, 0, "%s", vsc_store_errmsg(store));
         goto done;
     }
+    char hash[65], *stored = NULL;
+    plan_hash(hash, cfg);
+    if ((rc = store_plan_hash(store, run_id, &stored))) goto done;
+    if (stored && strcmp(stored, hash)) {
+        free(stored);
+        rc = vsc_diag_set(diag, cfg->path, 0, 0,
+                          "run '%s' in %s was planned from a different config (models, "
+                          "instruments, samples, params or conditions changed): give this config "
+                          "a new 'run:' name, or use another store",
+                          cfg->run_name, cfg->store);
+        goto done;
+    }
+    free(stored);
     rc = plan_build(store, run_id, cfg, base_dir, &planned, diag);
+    if (!rc) rc = store_set_plan_hash(store, run_id, hash);
     if (rc) {
         if (rc == VSC_ERR_STORE) vsc_diag_set(diag, cfg->store, 0, 0, "%s", vsc_store_errmsg(store));
         goto done;

@@ -16,10 +16,41 @@
 char *plan_model_identity(const struct vsc_model_cfg *m)
 {
     /* HTTP models are who they say they are (label, served name, API); local backends are
-     * defined by their options (a sim profile, a replay file, a GGUF path). */
+     * defined by their options (a sim profile, a replay file, a GGUF path), less the keys that
+     * only say how fast to ask, so changing concurrency never invalidates the cache. */
     if (!strcmp(m->backend, "openai"))
         return xasprintf("openai|%s|%s|%s", m->name, m->model ? m->model : "", m->api);
-    return xasprintf("%s|%s|%s", m->backend, m->name, m->options_json ? m->options_json : "");
+    json_t *o = json_loads(m->options_json ? m->options_json : "{}", 0, NULL);
+    static const char *const operational[] = {"concurrency", "rpm", "tpm", "timeout_ms", NULL};
+    for (const char *const *k = operational; *k; k++) json_object_del(o, *k);
+    char *opts = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    char *id = xasprintf("%s|%s|%s", m->backend, m->name, opts ? opts : "");
+    free(opts);
+    return id;
+}
+
+void plan_hash(char out[65], const struct vsc_config *cfg)
+{
+    struct sha256_ctx c;
+    sha256_init(&c);
+    const struct vsc_model_cfg *lists[2] = {cfg->models, cfg->judges};
+    size_t ns[2] = {cfg->n_models, cfg->n_judges};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < ns[l]; i++) {
+            char *id = plan_model_identity(&lists[l][i]);
+            if (id) sha256_update(&c, id, strlen(id) + 1);
+            free(id);
+        }
+    for (size_t i = 0; i < cfg->n_instruments; i++)
+        sha256_update(&c, cfg->instruments[i].options_json,
+                      strlen(cfg->instruments[i].options_json) + 1);
+    char samples[32];
+    snprintf(samples, sizeof(samples), "samples=%d", cfg->samples);
+    sha256_update(&c, samples, strlen(samples) + 1);
+    sha256_update(&c, cfg->params_json, strlen(cfg->params_json) + 1);
+    sha256_update(&c, cfg->conditions_json, strlen(cfg->conditions_json) + 1);
+    sha256_final_hex(&c, out);
 }
 
 void plan_cache_key(char out[65], const char *identity, const char *body, int sample)

@@ -8,6 +8,10 @@
 /* The identity of a model that goes into every cache key: two models never share answers. */
 char *plan_model_identity(const struct vsc_model_cfg *m);
 
+/* Hash of everything in a config that decides what is asked (model identities, instruments,
+ * samples, params, conditions) but not how fast: a run's cells must all come from one plan. */
+void plan_hash(char out[65], const struct vsc_config *cfg);
+
 /* Cache key (64 hex digits + NUL) of a request: hash of identity, body and sample index. */
 void plan_cache_key(char out[65], const char *identity, const char *body, int sample);
 

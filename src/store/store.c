@@ -28,6 +28,12 @@ struct vsc_store {
 static const char *const SCHEMA =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
+    /* A bigger page cache keeps the hot index pages of a large plan in memory (the default
+     * 2 MB re-reads them for every batch); bounded, so a million-cell run stays small. */
+    "PRAGMA cache_size=-65536;"
+    /* Fewer, larger checkpoints: each one fsyncs twice on the dispatcher's thread, and pages
+     * rewritten by many small commits are copied back once. Bounds the WAL at ~40 MB. */
+    "PRAGMA wal_autocheckpoint=10000;"
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);"
     "CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
     " config TEXT, created_at TEXT, tool_version TEXT, plan_hash TEXT);"
@@ -165,7 +171,7 @@ int vsc_store_run_begin(struct vsc_store *s, int64_t *out_run_id, const char *ru
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO runs(name, config, created_at, tool_version)"
                            " VALUES(?1, ?2, datetime('now'), '" VSC_VERSION "')"
-                           " ON CONFLICT(name) DO UPDATE SET config=excluded.config",
+                           " ON CONFLICT(name) DO NOTHING",
                            -1, &st, NULL))
         return store_fail(s, "run");
     bind_text(st, 1, run);
