@@ -18,10 +18,10 @@
 
 struct vsc_target {
     char *id;
-    char *name;      /* display name; defaults to id */
-    char *system;    /* value system id the dimensions belong to */
-    char *source;    /* where the numbers come from; may be NULL */
-    int example;     /* 1: written as an illustration, not measured data */
+    char *name;   /* display name; defaults to id */
+    char *system; /* value system id the dimensions belong to */
+    char *source; /* where the numbers come from; may be NULL */
+    int example;  /* 1: written as an illustration, not measured data */
     size_t n_dims;
     char **dims;     /* dimension ids, in file order */
     double *scores;  /* target score per dimension */

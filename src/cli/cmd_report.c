@@ -27,7 +27,8 @@ static int parse_seed(uint64_t *out, const char *s)
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno || !*s) return cli_usage_error("report: --seed needs a whole number, not '%s'", s);
+    if (*end || errno || !*s)
+        return cli_usage_error("report: --seed needs a whole number, not '%s'", s);
     *out = v;
     return 0;
 }
@@ -58,27 +59,37 @@ int cli_report(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
-        if (!strcmp(a, "--html") && more) html = argv[++i];
-        else if (!strcmp(a, "--csv") && more) csv = argv[++i];
-        else if (!strcmp(a, "--json")) json = 1;
+        if (!strcmp(a, "--html") && more)
+            html = argv[++i];
+        else if (!strcmp(a, "--csv") && more)
+            csv = argv[++i];
+        else if (!strcmp(a, "--json"))
+            json = 1;
         else if (!strcmp(a, "--targets") && more) {
             /* One or more files, up to the next option. */
-            while (i + 1 < argc && argv[i + 1][0] != '-') targets[opts.n_targets++] = argv[++i];
+            while (i + 1 < argc && argv[i + 1][0] != '-')
+                targets[opts.n_targets++] = argv[++i];
         } else if (!strcmp(a, "--drift") && more) {
             if (vsc_drift_spec_parse(&drifts[opts.n_drifts], argv[++i], &diag)) {
                 cli_print_diag("report", VSC_ERR_INPUT, &diag);
                 goto done;
             }
             opts.n_drifts++;
-        } else if (!strcmp(a, "--run") && more) opts.score.run = argv[++i];
-        else if (!strcmp(a, "--title") && more) opts.title = argv[++i];
+        } else if (!strcmp(a, "--run") && more)
+            opts.score.run = argv[++i];
+        else if (!strcmp(a, "--title") && more)
+            opts.title = argv[++i];
         else if (!strcmp(a, "--centring") && more) {
             const char *c = argv[++i];
-            if (!strcmp(c, "respondent")) opts.score.centring = VSC_CENTRE_RESPONDENT;
-            else if (!strcmp(c, "run")) opts.score.centring = VSC_CENTRE_RUN;
-            else if (!strcmp(c, "none")) opts.score.centring = VSC_CENTRE_NONE;
+            if (!strcmp(c, "respondent"))
+                opts.score.centring = VSC_CENTRE_RESPONDENT;
+            else if (!strcmp(c, "run"))
+                opts.score.centring = VSC_CENTRE_RUN;
+            else if (!strcmp(c, "none"))
+                opts.score.centring = VSC_CENTRE_NONE;
             else {
-                ec = cli_usage_error("report: --centring must be respondent, run or none, not '%s'", c);
+                ec = cli_usage_error("report: --centring must be respondent, run or none, not '%s'",
+                                     c);
                 goto done;
             }
         } else if (!strcmp(a, "--bootstrap") && more) {
@@ -96,7 +107,8 @@ int cli_report(int argc, char **argv)
         } else if (a[0] == '-') {
             ec = cli_usage_error("report: unknown option or missing value: '%s'", a);
             goto done;
-        } else if (!store_path) store_path = a;
+        } else if (!store_path)
+            store_path = a;
         else {
             ec = cli_usage_error("report: unexpected argument '%s'", a);
             goto done;
@@ -120,8 +132,10 @@ int cli_report(int argc, char **argv)
     }
     rc = vsc_report_build(&rep, store, &opts, &diag);
     if (rc) {
-        if (rc == VSC_ERR_STORE) fprintf(stderr, "valscope report: %s\n", vsc_store_errmsg(store));
-        else cli_print_diag("report", rc, &diag);
+        if (rc == VSC_ERR_STORE)
+            fprintf(stderr, "valscope report: %s\n", vsc_store_errmsg(store));
+        else
+            cli_print_diag("report", rc, &diag);
         ec = cli_exit_code(rc);
         goto done;
     }

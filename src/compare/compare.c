@@ -45,7 +45,8 @@ static void rec_free_strings(struct vsc_score_record *r)
 void vsc_profiles_free(struct vsc_profiles *p)
 {
     if (!p) return;
-    for (size_t i = 0; i < p->n; i++) rec_free_strings(&p->recs[i].r);
+    for (size_t i = 0; i < p->n; i++)
+        rec_free_strings(&p->recs[i].r);
     free(p->recs);
     free(p);
 }
@@ -101,7 +102,10 @@ int vsc_profiles_from_store(struct vsc_profiles **out, struct vsc_store *store,
     return rc;
 }
 
-size_t vsc_profiles_count(const struct vsc_profiles *p) { return p ? p->n : 0; }
+size_t vsc_profiles_count(const struct vsc_profiles *p)
+{
+    return p ? p->n : 0;
+}
 
 const struct vsc_score_record *vsc_profiles_get(const struct vsc_profiles *p, size_t i)
 {
@@ -125,8 +129,10 @@ static struct copts get_opts(const struct vsc_compare_opts *o)
 {
     struct copts c = {1000, 0, 0.95};
     if (o) {
-        if (o->n_boot < 0) c.n_boot = 0;
-        else if (o->n_boot > 0) c.n_boot = (size_t)o->n_boot;
+        if (o->n_boot < 0)
+            c.n_boot = 0;
+        else if (o->n_boot > 0)
+            c.n_boot = (size_t)o->n_boot;
         c.seed = o->seed;
         if (o->level > 0 && o->level < 1) c.level = o->level;
     }
@@ -139,11 +145,15 @@ static void seed_for(struct rng *r, uint64_t seed, const char *a, const char *b,
 {
     uint64_t h = seed * 0x9E3779B97F4A7C15ULL;
     const char *parts[5] = {a, b, c, d, e};
-    for (int i = 0; i < 5; i++) h = (h ^ hash64(parts[i] ? parts[i] : "")) * 0x100000001B3ULL;
+    for (int i = 0; i < 5; i++)
+        h = (h ^ hash64(parts[i] ? parts[i] : "")) * 0x100000001B3ULL;
     rng_seed(r, h);
 }
 
-static int streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
+static int streq(const char *a, const char *b)
+{
+    return strcmp(a, b) == 0;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -163,7 +173,6 @@ static void pct_ci(double *lo, double *hi, double *x, size_t n, double level)
     *lo = st_quantile_sorted(x, k, (1 - level) / 2);
     *hi = st_quantile_sorted(x, k, 1 - (1 - level) / 2);
 }
-
 
 /* ---- leaderboard ------------------------------------------------------------------------ */
 
@@ -288,16 +297,19 @@ static int align_one(const struct vsc_profiles *p, size_t first, const struct vs
                                 .target = t->id,
                                 .n_dims = k};
     vsc_align_metrics(row.value, m, tt, w, k);
-    for (int q = 0; q < VSC_ALIGN_N; q++) row.ci_low[q] = row.ci_high[q] = NAN;
+    for (int q = 0; q < VSC_ALIGN_N; q++)
+        row.ci_low[q] = row.ci_high[q] = NAN;
     size_t n_boot = all_se && k >= 2 ? o->n_boot : 0;
     if (n_boot) {
         struct rng r;
         seed_for(&r, o->seed, g->model, g->run, g->condition, g->instrument, t->id);
         for (size_t s = 0; s < n_boot; s++) {
-            for (size_t d = 0; d < k; d++) mb[d] = m[d] + se[d] * rng_normal(&r);
+            for (size_t d = 0; d < k; d++)
+                mb[d] = m[d] + se[d] * rng_normal(&r);
             double v[VSC_ALIGN_N];
             vsc_align_metrics(v, mb, tt, w, k);
-            for (int q = 0; q < VSC_ALIGN_N; q++) boot[q * n_boot + s] = v[q];
+            for (int q = 0; q < VSC_ALIGN_N; q++)
+                boot[q * n_boot + s] = v[q];
         }
         for (int q = 0; q < VSC_ALIGN_N; q++)
             pct_ci(&row.ci_low[q], &row.ci_high[q], boot + q * n_boot, n_boot, o->level);
@@ -359,13 +371,16 @@ int vsc_drift_spec_parse(struct vsc_drift_spec *out, char *text, struct vsc_diag
         return vsc_diag_set(diag, "--drift", 0, 0,
                             "expected condition:A:B, run:A:B or model:A:B, not '%s'", text);
     *c1 = *c2 = 0;
-    if (streq(text, "condition")) out->by = VSC_DRIFT_CONDITION;
-    else if (streq(text, "run")) out->by = VSC_DRIFT_RUN;
-    else if (streq(text, "model")) out->by = VSC_DRIFT_MODEL;
+    if (streq(text, "condition"))
+        out->by = VSC_DRIFT_CONDITION;
+    else if (streq(text, "run"))
+        out->by = VSC_DRIFT_RUN;
+    else if (streq(text, "model"))
+        out->by = VSC_DRIFT_MODEL;
     else {
         *c1 = *c2 = ':';
-        return vsc_diag_set(diag, "--drift", 0, 0,
-                            "drift is by condition, run or model, not '%s'", text);
+        return vsc_diag_set(diag, "--drift", 0, 0, "drift is by condition, run or model, not '%s'",
+                            text);
     }
     out->a = c1 + 1;
     out->b = c2 + 1;
@@ -384,8 +399,7 @@ static int drift_family(const struct vsc_profiles *p, size_t first, const struct
     size_t m = 0;
     for (size_t i = first; i < p->n; i++) {
         const struct prec *a = &p->recs[i];
-        if (done[i] || !streq(field(&a->r, s->by), s->a) || !same_family(g, &a->r, s->by))
-            continue;
+        if (done[i] || !streq(field(&a->r, s->by), s->a) || !same_family(g, &a->r, s->by)) continue;
         done[i] = 1;
         const struct prec *b = NULL;
         for (size_t j = 0; j < p->n && !b; j++) {
@@ -426,7 +440,8 @@ static int drift_family(const struct vsc_profiles *p, size_t first, const struct
     }
     if ((rc = vsc_holm(adj, pv, m))) goto fail;
     size_t n_fam = 0;
-    for (size_t i = 0; i < m; i++) n_fam += !isnan(pv[i]);
+    for (size_t i = 0; i < m; i++)
+        n_fam += !isnan(pv[i]);
     for (size_t i = 0; i < m; i++) {
         rows[i].p_holm = adj[i];
         rows[i].n_family = n_fam;

@@ -21,7 +21,8 @@ static void wstats(double *out_mean, double *out_sd, const double *x, const doub
         s += w[i] * x[i];
     }
     double mean = s / sw, ss = 0;
-    for (size_t i = 0; i < n; i++) ss += w[i] * (x[i] - mean) * (x[i] - mean);
+    for (size_t i = 0; i < n; i++)
+        ss += w[i] * (x[i] - mean) * (x[i] - mean);
     *out_mean = mean;
     *out_sd = sqrt(ss / sw);
 }
@@ -29,7 +30,8 @@ static void wstats(double *out_mean, double *out_sd, const double *x, const doub
 void vsc_align_metrics(double out[VSC_ALIGN_N], const double *m, const double *t,
                        const double *weights, size_t n_dims)
 {
-    for (int k = 0; k < VSC_ALIGN_N; k++) out[k] = NAN;
+    for (int k = 0; k < VSC_ALIGN_N; k++)
+        out[k] = NAN;
     if (n_dims < 2) return;
     double *w = malloc(n_dims * sizeof(*w));
     double *mm = malloc(n_dims * sizeof(*mm));

@@ -16,7 +16,8 @@
 void vsc_target_free(struct vsc_target *t)
 {
     if (!t) return;
-    for (size_t i = 0; i < t->n_dims; i++) free(t->dims[i]);
+    for (size_t i = 0; i < t->n_dims; i++)
+        free(t->dims[i]);
     free(t->dims);
     free(t->scores);
     free(t->weights);
@@ -39,8 +40,8 @@ static int get_number(double *out, const struct yj_doc *doc, const json_t *v, co
 
 static int parse_doc(struct vsc_target **out, const struct yj_doc *doc, struct vsc_diag *diag)
 {
-    static const char *const keys[] = {"id", "name", "system", "source", "example",
-                                       "scores", "weights", NULL};
+    static const char *const keys[] = {"id",      "name",   "system",  "source",
+                                       "example", "scores", "weights", NULL};
     struct vsc_target *t = NULL;
     struct vsc_value_system *vs = NULL;
     json_t *root = yj_root(doc);
@@ -55,7 +56,8 @@ static int parse_doc(struct vsc_target **out, const struct yj_doc *doc, struct v
         (rc = ins_get_string(&source, doc, root, "source", 0, diag)))
         return rc;
     json_t *ex = json_object_get(root, "example");
-    if (ex && !json_is_boolean(ex)) return yj_error(diag, doc, ex, "'example' must be true or false");
+    if (ex && !json_is_boolean(ex))
+        return yj_error(diag, doc, ex, "'example' must be true or false");
     json_t *scores = json_object_get(root, "scores");
     if (!scores) return yj_error(diag, doc, root, "a target needs 'scores'");
     if (!json_is_object(scores) || json_object_size(scores) == 0)
@@ -85,7 +87,8 @@ static int parse_doc(struct vsc_target **out, const struct yj_doc *doc, struct v
     t->example = ex ? json_is_true(ex) : 0;
     const char *key;
     json_t *val;
-    json_object_foreach(scores, key, val) {
+    json_object_foreach(scores, key, val)
+    {
         if (vs && vsc_value_system_find(vs, key) < 0) {
             rc = yj_error(diag, doc, val, "'%s' is not a dimension of value system '%s'", key,
                           system);
@@ -100,9 +103,11 @@ static int parse_doc(struct vsc_target **out, const struct yj_doc *doc, struct v
         t->n_dims++;
     }
     if (weights) {
-        json_object_foreach(weights, key, val) {
+        json_object_foreach(weights, key, val)
+        {
             size_t i = 0;
-            while (i < t->n_dims && strcmp(t->dims[i], key)) i++;
+            while (i < t->n_dims && strcmp(t->dims[i], key))
+                i++;
             if (i == t->n_dims) {
                 rc = yj_error(diag, doc, val, "weight for '%s', which has no score", key);
                 goto fail;
@@ -159,8 +164,7 @@ static int put_quoted(FILE *fp, const char *s)
 int vsc_target_write(FILE *fp, const struct vsc_target *t)
 {
     int rc = 0;
-    if (t->example)
-        fputs("# EXAMPLE: written as an illustration, not measured data.\n", fp);
+    if (t->example) fputs("# EXAMPLE: written as an illustration, not measured data.\n", fp);
     fputs("id: ", fp);
     rc |= put_quoted(fp, t->id);
     fputs("\nname: ", fp);
@@ -197,10 +201,9 @@ const char *const vsc_orientation_names[VSC_N_ORIENTATIONS] = {
     "harmony", "embedded", "hierarchy", "mastery", "aff_auton", "intel_auton", "egalitar"};
 
 /* The 10 values in the order of the built-in `schwartz` system. */
-static const char *const VALUES[10] = {"self-direction", "stimulation", "hedonism",
-                                       "achievement",    "power",       "security",
-                                       "conformity",     "tradition",   "benevolence",
-                                       "universalism"};
+static const char *const VALUES[10] = {"self-direction", "stimulation", "hedonism",   "achievement",
+                                       "power",          "security",    "conformity", "tradition",
+                                       "benevolence",    "universalism"};
 
 /* Share of each orientation in each value (rows sum to 1). An approximate, hand-made
  * reading of which individual-level values the items of each cultural orientation draw on
@@ -225,11 +228,13 @@ void vsc_orientations_to_values(double out_values[10], const double orientations
     double mean = 0;
     for (size_t v = 0; v < 10; v++) {
         double s = 0;
-        for (size_t o = 0; o < VSC_N_ORIENTATIONS; o++) s += MAP[v][o] * orientations[o];
+        for (size_t o = 0; o < VSC_N_ORIENTATIONS; o++)
+            s += MAP[v][o] * orientations[o];
         out_values[v] = s;
         mean += s / 10.0;
     }
-    for (size_t v = 0; v < 10; v++) out_values[v] -= mean;
+    for (size_t v = 0; v < 10; v++)
+        out_values[v] -= mean;
 }
 
 /* "Côte d'Ivoire" -> "c-te-d-ivoire": ASCII letters and digits kept (lower case), runs of
@@ -241,10 +246,13 @@ static char *slug(const char *s)
     if (!out) return NULL;
     size_t k = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (isascii(*p) && isalnum(*p)) out[k++] = (char)tolower(*p);
-        else if (k && out[k - 1] != '-') out[k++] = '-';
+        if (isascii(*p) && isalnum(*p))
+            out[k++] = (char)tolower(*p);
+        else if (k && out[k - 1] != '-')
+            out[k++] = '-';
     }
-    while (k && out[k - 1] == '-') k--;
+    while (k && out[k - 1] == '-')
+        k--;
     if (!k) {
         strcpy(out, "country");
         k = strlen(out);
@@ -278,9 +286,11 @@ int vsc_targets_from_orientations(size_t *out_n, const char *csv_path, const cha
         col[k] = -1;
         for (size_t i = 0; i < json_array_size(fields); i++) {
             const char *h = json_string_value(json_array_get(fields, i));
-            while (*h == ' ') h++;
+            while (*h == ' ')
+                h++;
             size_t hl = strlen(h);
-            while (hl && h[hl - 1] == ' ') hl--;
+            while (hl && h[hl - 1] == ' ')
+                hl--;
             if (hl == strlen(want) && !strncasecmp(h, want, hl)) col[k] = (long)i;
         }
         if (col[k] < 0) {
@@ -303,11 +313,13 @@ int vsc_targets_from_orientations(size_t *out_n, const char *csv_path, const cha
             char *end = NULL;
             errno = 0;
             double x = cell ? strtod(cell, &end) : NAN;
-            if (end) while (*end == ' ') end++;
+            if (end)
+                while (*end == ' ')
+                    end++;
             if (!cell || !*cell || !end || *end || errno || !isfinite(x)) {
                 rc = vsc_diag_set(diag, csv_path, line, (int)col[o + 1] + 1,
-                                  "country '%s': column '%s' must be a number, not '%s'",
-                                  country, vsc_orientation_names[o], cell ? cell : "");
+                                  "country '%s': column '%s' must be a number, not '%s'", country,
+                                  vsc_orientation_names[o], cell ? cell : "");
                 goto fail;
             }
             orient[o] = x;
@@ -338,10 +350,12 @@ int vsc_targets_from_orientations(size_t *out_n, const char *csv_path, const cha
         if (id && name && path) {
             rc = VSC_ERR_IO;
             fp = fopen(path, "w");
-            if (!fp) vsc_diag_set(diag, path, 0, 0, "cannot write: %s", strerror(errno));
+            if (!fp)
+                vsc_diag_set(diag, path, 0, 0, "cannot write: %s", strerror(errno));
             else {
-                fprintf(fp, "# Generated from %s, line %d. The mapping from cultural orientations "
-                            "to basic\n# values is an approximation (docs/targets.md).\n",
+                fprintf(fp,
+                        "# Generated from %s, line %d. The mapping from cultural orientations "
+                        "to basic\n# values is an approximation (docs/targets.md).\n",
                         "the orientation CSV", line);
                 rc = vsc_target_write(fp, &t);
                 if (fclose(fp) && !rc) rc = VSC_ERR_IO;

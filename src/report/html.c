@@ -25,13 +25,24 @@ int html_escape_buf(struct buf *b, const char *s)
     for (size_t i = 0; i < len && !rc; i++) {
         const char *rep = NULL;
         switch (p[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
         case '\t':
-        case '\n': break;
+        case '\n':
+            break;
         default:
             if (p[i] < 0x20 || p[i] == 0x7f) rep = "\xef\xbf\xbd"; /* U+FFFD */
         }
@@ -69,7 +80,7 @@ struct page {
     const struct vsc_report *r;
     const char **models; /* distinct model names, first appearance; index = colour */
     size_t n_models;
-    const char **conds;  /* distinct conditions */
+    const char **conds; /* distinct conditions */
     size_t n_conds;
 };
 
@@ -104,7 +115,8 @@ static void E_short(struct page *pg, const char *s, size_t max_bytes)
         E(pg, s);
         return;
     }
-    while (max_bytes > 0 && ((unsigned char)s[max_bytes] & 0xC0) == 0x80) max_bytes--;
+    while (max_bytes > 0 && ((unsigned char)s[max_bytes] & 0xC0) == 0x80)
+        max_bytes--;
     char *cut = xstrndup(s, max_bytes);
     if (!cut) {
         pg->err = VSC_ERR_NOMEM;
@@ -117,8 +129,10 @@ static void E_short(struct page *pg, const char *s, size_t max_bytes)
 
 static void num(struct page *pg, double v, int prec)
 {
-    if (isfinite(v)) P(pg, "%.*f", prec, v);
-    else P(pg, "&#8211;");
+    if (isfinite(v))
+        P(pg, "%.*f", prec, v);
+    else
+        P(pg, "&#8211;");
 }
 
 static void ci(struct page *pg, double lo, double hi, int prec)
@@ -138,7 +152,10 @@ static const char *const PALETTE[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"
                                       "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
 #define N_PALETTE (sizeof(PALETTE) / sizeof(PALETTE[0]))
 
-static int eq(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : "") == 0; }
+static int eq(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
 
 static size_t index_of(const char **list, size_t n, const char *s)
 {
@@ -188,7 +205,8 @@ static const char CSS[] =
     "max-width:1180px;padding:0 18px 60px;color:#222;background:#fff}"
     "h1{margin:24px 0 4px}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:36px}"
     "h3{margin:18px 0 6px}.meta{color:#666}nav a{margin-right:12px}"
-    "table{border-collapse:collapse;margin:8px 0;display:block;overflow-x:auto;max-width:100%}th,td{border:1px solid #ddd;padding:3px 7px;"
+    "table{border-collapse:collapse;margin:8px "
+    "0;display:block;overflow-x:auto;max-width:100%}th,td{border:1px solid #ddd;padding:3px 7px;"
     "text-align:left;vertical-align:top}th{background:#f4f4f4}td.n{text-align:right;"
     "font-variant-numeric:tabular-nums}small{color:#555}"
     ".sw{display:inline-block;width:10px;height:10px;margin-right:5px;border-radius:2px}"
@@ -210,8 +228,8 @@ static void section_summary(struct page *pg)
         unp += r->qual[i].unparseable;
     }
     P(pg, "<section id=\"summary\"><h2>Summary</h2><ul>");
-    P(pg, "<li>%zu run(s), %zu model(s), %zu condition(s), %zu scored record(s).</li>",
-      r->n_runs, pg->n_models, pg->n_conds, vsc_profiles_count(r->prof));
+    P(pg, "<li>%zu run(s), %zu model(s), %zu condition(s), %zu scored record(s).</li>", r->n_runs,
+      pg->n_models, pg->n_conds, vsc_profiles_count(r->prof));
     P(pg, "<li>%zu cells: %zu answered, %zu failed, %zu pending; %zu answers unparseable.</li>",
       cells, ok, failed, pending, unp);
     P(pg, "<li>Models: ");
@@ -225,8 +243,7 @@ static void section_summary(struct page *pg)
         if (i) P(pg, ", ");
         E(pg, pg->conds[i]);
     }
-    P(pg, "</li><li>Targets: %zu; drift comparisons: %zu.</li></ul>", r->n_targets,
-      r->n_drifts);
+    P(pg, "</li><li>Targets: %zu; drift comparisons: %zu.</li></ul>", r->n_targets, r->n_drifts);
 
     /* The three highest dimensions of each profile, for a first reading. */
     P(pg, "<h3>Highest-scored dimensions per profile</h3><table><tr><th>Model</th><th>Run</th>"
@@ -252,7 +269,8 @@ static void section_summary(struct page *pg)
                 continue;
             for (int k = 0; k < 3; k++) {
                 if (top[k] < 0 || e->mean > vsc_profiles_get(r->prof, (size_t)top[k])->mean) {
-                    for (int m = 2; m > k; m--) top[m] = top[m - 1];
+                    for (int m = 2; m > k; m--)
+                        top[m] = top[m - 1];
                     top[k] = (long)j;
                     break;
                 }
@@ -292,10 +310,11 @@ static int cmp_rank(const void *a, const void *b)
 static void section_leaderboard(struct page *pg)
 {
     const struct vsc_report *r = pg->r;
-    P(pg, "<section id=\"leaderboard\"><h2>Leaderboard</h2>"
-          "<p>Per instrument, condition and dimension, entries (model &#215; run) ranked by mean "
-          "(1 = highest), with the %g%% CI and the share of resamples in which the entry keeps "
-          "its rank.</p>",
+    P(pg,
+      "<section id=\"leaderboard\"><h2>Leaderboard</h2>"
+      "<p>Per instrument, condition and dimension, entries (model &#215; run) ranked by mean "
+      "(1 = highest), with the %g%% CI and the share of resamples in which the entry keeps "
+      "its rank.</p>",
       r->compare.level * 100);
     if (!r->n_leader) P(pg, "<p class=\"note\">No scored dimensions.</p>");
     const struct vsc_leader_row **grp = malloc((r->n_leader + 1) * sizeof(*grp));
@@ -318,7 +337,8 @@ static void section_leaderboard(struct page *pg)
         P(pg, " &#183; condition ");
         E(pg, h->condition);
         P(pg, "</h3><table><tr><th>Dimension</th>");
-        for (size_t k = 1; k <= max_n; k++) P(pg, "<th>Rank %zu</th>", k);
+        for (size_t k = 1; k <= max_n; k++)
+            P(pg, "<th>Rank %zu</th>", k);
         P(pg, "</tr>");
         size_t j = i;
         while (j < end) {
@@ -347,7 +367,8 @@ static void section_leaderboard(struct page *pg)
                     P(pg, " &#183; keeps rank %.0f%%", grp[m]->p_keep_rank * 100);
                 P(pg, "</small></td>");
             }
-            for (size_t m = g; m < max_n; m++) P(pg, "<td></td>");
+            for (size_t m = g; m < max_n; m++)
+                P(pg, "<td></td>");
             P(pg, "</tr>");
             j = k;
         }
@@ -362,13 +383,17 @@ static void section_leaderboard(struct page *pg)
 
 #define PI 3.14159265358979323846
 
-static double angle_of(size_t i, size_t n) { return -PI / 2 + 2 * PI * (double)i / (double)n; }
+static double angle_of(size_t i, size_t n)
+{
+    return -PI / 2 + 2 * PI * (double)i / (double)n;
+}
 
 /* The 10 values in circle order, as indices into vs->dims. */
 static size_t circle_order(const struct vsc_value_system *vs, size_t *order)
 {
     size_t n = vs->n_dims;
-    for (size_t i = 0; i < n; i++) order[i] = i;
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
     for (size_t i = 1; i < n; i++) /* stable insertion sort by `order` */
         for (size_t j = i; j > 0 && vs->dims[order[j - 1]].order > vs->dims[order[j]].order; j--) {
             size_t t = order[j];
@@ -391,8 +416,7 @@ static void polygon_points(struct page *pg, const double *v, size_t n, double cx
 }
 
 static void radar(struct page *pg, const struct vsc_value_system *vs, const size_t *ord,
-                  const char *model, const char *run, const char *instrument, double lo,
-                  double hi)
+                  const char *model, const char *run, const char *instrument, double lo, double hi)
 {
     const struct vsc_report *r = pg->r;
     const double cx = 230, cy = 180, R = 120;
@@ -410,17 +434,20 @@ static void radar(struct page *pg, const struct vsc_value_system *vs, const size
           cy, R * ring / 4);
     if (lo < 0 && hi > 0) {
         double f = 0.08 + 0.92 * (0 - lo) / (hi - lo);
-        P(pg, "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"%.1f\" fill=\"none\" stroke=\"#999\" "
-              "stroke-dasharray=\"3 3\"><title>score 0</title></circle>",
+        P(pg,
+          "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"%.1f\" fill=\"none\" stroke=\"#999\" "
+          "stroke-dasharray=\"3 3\"><title>score 0</title></circle>",
           cx, cy, R * f);
     }
     for (size_t i = 0; i < n; i++) {
         double a = angle_of(i, n);
         double x = cx + (R + 14) * cos(a), y = cy + (R + 14) * sin(a);
-        P(pg, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>", cx,
-          cy, cx + R * cos(a), cy + R * sin(a));
+        P(pg, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>", cx, cy,
+          cx + R * cos(a), cy + R * sin(a));
         P(pg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" dominant-baseline=\"middle\">", x, y,
-          fabs(cos(a)) < 0.2 ? "middle" : cos(a) > 0 ? "start" : "end");
+          fabs(cos(a)) < 0.2 ? "middle"
+          : cos(a) > 0       ? "start"
+                             : "end");
         E(pg, vs->dims[ord[i]].name);
         P(pg, "</text>");
     }
@@ -504,9 +531,10 @@ static void section_radar(struct page *pg, const struct vsc_value_system *vs)
     }
     circle_order(vs, ord);
     size_t m = distinct_mri(r->prof, "schwartz", mri);
-    P(pg, "<p>One radar per model, the 10 basic values around the circle; a line per condition "
-          "with its %g%% CI band (shaded). Radius is the score, scaled per instrument from the "
-          "lowest CI bound (centre) to the highest (rim); the dashed ring is 0.</p>",
+    P(pg,
+      "<p>One radar per model, the 10 basic values around the circle; a line per condition "
+      "with its %g%% CI band (shaded). Radius is the score, scaled per instrument from the "
+      "lowest CI bound (centre) to the highest (rim); the dashed ring is 0.</p>",
       r->score.level > 0 ? r->score.level * 100 : 95.0);
     if (!m) P(pg, "<p class=\"note\">No Schwartz instrument was scored.</p>");
     P(pg, "<div class=\"charts\">");
@@ -546,25 +574,27 @@ static void section_circle(struct page *pg, const struct vsc_value_system *vs)
           "vectors u<sub>d</sub> of the values.</p>");
     P(pg, "<div class=\"charts\"><div class=\"chart\"><svg width=\"500\" height=\"480\" "
           "viewBox=\"0 0 500 480\" role=\"img\">");
-    static const char *const GROUP_FILL[] = {"#dbe9f6", "#fde0c5", "#e2f0d9", "#eadcf0",
-                                             "#f3f3d5"};
+    static const char *const GROUP_FILL[] = {"#dbe9f6", "#fde0c5", "#e2f0d9", "#eadcf0", "#f3f3d5"};
     /* Higher-order sectors: runs of neighbours with the same parent. */
     size_t gi = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        while (j + 1 < n && eq(vs->dims[ord[j + 1]].parent, vs->dims[ord[i]].parent)) j++;
+        while (j + 1 < n && eq(vs->dims[ord[j + 1]].parent, vs->dims[ord[i]].parent))
+            j++;
         double a0 = angle_of(i, n) - PI / (double)n, a1 = angle_of(j, n) + PI / (double)n;
-        P(pg, "<path d=\"M%.0f %.0f L%.1f %.1f A%.0f %.0f 0 %d 1 %.1f %.1f Z\" fill=\"%s\" "
-              "stroke=\"#fff\">",
-          cx, cy, cx + R * cos(a0), cy + R * sin(a0), R, R, a1 - a0 > PI ? 1 : 0,
-          cx + R * cos(a1), cy + R * sin(a1), GROUP_FILL[gi % 5]);
+        P(pg,
+          "<path d=\"M%.0f %.0f L%.1f %.1f A%.0f %.0f 0 %d 1 %.1f %.1f Z\" fill=\"%s\" "
+          "stroke=\"#fff\">",
+          cx, cy, cx + R * cos(a0), cy + R * sin(a0), R, R, a1 - a0 > PI ? 1 : 0, cx + R * cos(a1),
+          cy + R * sin(a1), GROUP_FILL[gi % 5]);
         P(pg, "<title>");
         E(pg, vs->dims[ord[i]].parent ? vs->dims[ord[i]].parent : "");
         P(pg, "</title></path>");
         if (vs->dims[ord[i]].parent) {
             double am = (a0 + a1) / 2;
-            P(pg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-style=\"italic\" "
-                  "fill=\"#777\">",
+            P(pg,
+              "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-style=\"italic\" "
+              "fill=\"#777\">",
               cx + (R + 40) * cos(am), cy + (R + 40) * sin(am));
             E(pg, vs->dims[ord[i]].parent);
             P(pg, "</text>");
@@ -594,8 +624,10 @@ static void section_circle(struct page *pg, const struct vsc_value_system *vs)
         for (size_t d = 0; d < n && full; d++) {
             long x = find_rec(r->prof, g->model, g->run, g->condition, g->instrument,
                               vs->dims[ord[d]].id);
-            if (x < 0 || !isfinite(vsc_profiles_get(r->prof, (size_t)x)->mean)) full = 0;
-            else mean += (m[d] = vsc_profiles_get(r->prof, (size_t)x)->mean) / (double)n;
+            if (x < 0 || !isfinite(vsc_profiles_get(r->prof, (size_t)x)->mean))
+                full = 0;
+            else
+                mean += (m[d] = vsc_profiles_get(r->prof, (size_t)x)->mean) / (double)n;
         }
         if (!full) continue;
         double sx = 0, sy = 0, sa = 0;
@@ -614,8 +646,9 @@ static void section_circle(struct page *pg, const struct vsc_value_system *vs)
         E(pg, g->model);
         P(pg, " / ");
         E(pg, g->condition);
-        P(pg, "</title></circle><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-              "dominant-baseline=\"middle\" style=\"fill:#fff;font-size:9px\">%zu</text>",
+        P(pg,
+          "</title></circle><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+          "dominant-baseline=\"middle\" style=\"fill:#fff;font-size:9px\">%zu</text>",
           px, py, k);
         /* The legend is written after the SVG; build it on the side. */
         struct page lp = {.b = legend};
@@ -659,7 +692,8 @@ static void bar_chart(struct page *pg, const char *instrument, const char *cond,
         if (!eq(e->kind, "value") || !eq(e->instrument, instrument) || !eq(e->condition, cond))
             continue;
         size_t k = 0;
-        while (k < nd && !eq(vsc_profiles_get(r->prof, dims[k])->dimension, e->dimension)) k++;
+        while (k < nd && !eq(vsc_profiles_get(r->prof, dims[k])->dimension, e->dimension))
+            k++;
         if (k == nd) dims[nd++] = i;
         k = 0;
         while (k < ne && !(eq(vsc_profiles_get(r->prof, ents[k])->model, e->model) &&
@@ -680,14 +714,16 @@ static void bar_chart(struct page *pg, const char *instrument, const char *cond,
     E(pg, instrument);
     P(pg, "</b> <small>condition ");
     E(pg, cond);
-    P(pg, "</small><br><svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
-          "role=\"img\">",
+    P(pg,
+      "</small><br><svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+      "role=\"img\">",
       width, top + plot_h + 70, width, top + plot_h + 70);
     for (int t = 0; t <= 4; t++) {
         double v = lo + (hi - lo) * t / 4;
-        P(pg, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-              "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" dominant-baseline=\"middle\">"
-              "%.2f</text>",
+        P(pg,
+          "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+          "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" dominant-baseline=\"middle\">"
+          "%.2f</text>",
           left, width - 10, Y(v), Y(v), left - 4, Y(v), v);
     }
     P(pg, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>", left,
@@ -715,7 +751,8 @@ static void bar_chart(struct page *pg, const char *instrument, const char *cond,
                   mx, Y(e->ci_low), Y(e->ci_high), mx - 3, Y(e->ci_low), mx - 3, Y(e->ci_high));
             }
         }
-        P(pg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-35 %.1f %.1f)\">",
+        P(pg,
+          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-35 %.1f %.1f)\">",
           x0 + (double)ne * bw / 2, top + plot_h + 14, x0 + (double)ne * bw / 2, top + plot_h + 14);
         E(pg, dim);
         P(pg, "<title>");
@@ -819,18 +856,21 @@ static void section_alignment(struct page *pg)
     }
     for (size_t i = 0; i < r->n_align; i++) {
         size_t k = 0;
-        while (k < nr && !same_prof_row(&r->align[rows[k]], &r->align[i])) k++;
+        while (k < nr && !same_prof_row(&r->align[rows[k]], &r->align[i]))
+            k++;
         if (k == nr) rows[nr++] = i;
     }
     const double lw = 300, cw = 90, ch = 24, top = 70;
     double w = lw + cw * (double)r->n_targets + 80, h = top + ch * (double)nr + 10;
-    P(pg, "<div class=\"chart\"><svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
-          "role=\"img\">",
+    P(pg,
+      "<div class=\"chart\"><svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+      "role=\"img\">",
       w, h, w, h);
     for (size_t t = 0; t < r->n_targets; t++) {
         double x = lw + cw * (double)t + cw / 2;
-        P(pg, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"start\" transform=\"rotate(-30 %.1f "
-              "%.0f)\">",
+        P(pg,
+          "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"start\" transform=\"rotate(-30 %.1f "
+          "%.0f)\">",
           x, top - 6, x, top - 6);
         E(pg, r->targets[t]->id);
         P(pg, "</text>");
@@ -857,8 +897,9 @@ static void section_alignment(struct page *pg)
             char col[8];
             rho_colour(col, rho);
             double x = lw + cw * (double)t;
-            P(pg, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" fill=\"%s\" "
-                  "stroke=\"#fff\"><title>",
+            P(pg,
+              "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" fill=\"%s\" "
+              "stroke=\"#fff\"><title>",
               x, y, cw, ch, col);
             E(pg, r->targets[t]->id);
             P(pg, ": rho ");
@@ -867,8 +908,9 @@ static void section_alignment(struct page *pg)
                 P(pg, " ");
                 ci(pg, a->ci_low[VSC_ALIGN_SPEARMAN], a->ci_high[VSC_ALIGN_SPEARMAN], 2);
             }
-            P(pg, "</title></rect><text x=\"%.0f\" y=\"%.1f\" text-anchor=\"middle\" "
-                  "dominant-baseline=\"middle\"%s>",
+            P(pg,
+              "</title></rect><text x=\"%.0f\" y=\"%.1f\" text-anchor=\"middle\" "
+              "dominant-baseline=\"middle\"%s>",
               x + cw / 2, y + ch / 2, fabs(rho) > 0.6 ? " style=\"fill:#fff\"" : "");
             num(pg, rho, 2);
             P(pg, "</text>");
@@ -879,7 +921,8 @@ static void section_alignment(struct page *pg)
     /* Every metric with its CI. */
     P(pg, "<h3>All metrics</h3><table><tr><th>Model</th><th>Run</th><th>Condition</th>"
           "<th>Instrument</th><th>Target</th><th>Dims</th>");
-    for (int k = 0; k < VSC_ALIGN_N; k++) P(pg, "<th>%s</th>", vsc_align_metric_name(k));
+    for (int k = 0; k < VSC_ALIGN_N; k++)
+        P(pg, "<th>%s</th>", vsc_align_metric_name(k));
     P(pg, "</tr>");
     for (size_t i = 0; i < r->n_align; i++) {
         const struct vsc_align_row *a = &r->align[i];
@@ -917,19 +960,20 @@ static const char *by_word(int by)
 static int same_family_row(const struct vsc_drift_row *a, const struct vsc_drift_row *b)
 {
     return a->by == b->by && eq(a->a, b->a) && eq(a->b, b->b) && eq(a->model, b->model) &&
-           eq(a->run, b->run) && eq(a->condition, b->condition) &&
-           eq(a->instrument, b->instrument);
+           eq(a->run, b->run) && eq(a->condition, b->condition) && eq(a->instrument, b->instrument);
 }
 
 static void section_drift(struct page *pg)
 {
     const struct vsc_report *r = pg->r;
-    P(pg, "<section id=\"drift\"><h2>Drift</h2><p>Difference b &#8722; a per dimension with its "
-          "%g%% CI; a filled dot is significant at 5%% after Holm's correction within the "
-          "comparison.</p>",
+    P(pg,
+      "<section id=\"drift\"><h2>Drift</h2><p>Difference b &#8722; a per dimension with its "
+      "%g%% CI; a filled dot is significant at 5%% after Holm's correction within the "
+      "comparison.</p>",
       r->compare.level * 100);
-    if (!r->n_drift) P(pg, "<p class=\"note\">Nothing to compare (one condition and one run, "
-                           "or no matching records).</p>");
+    if (!r->n_drift)
+        P(pg, "<p class=\"note\">Nothing to compare (one condition and one run, "
+              "or no matching records).</p>");
     P(pg, "<div class=\"charts\">");
     size_t i = 0;
     while (i < r->n_drift) {
@@ -958,8 +1002,8 @@ static void section_drift(struct page *pg)
         E(pg, h->b);
         P(pg, "<br><svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">",
           lw + pw + 10, hgt, lw + pw + 10, hgt);
-        P(pg, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.1f\" stroke=\"#888\"/>", X(0),
-          X(0), top, top + rh * (double)(end - i));
+        P(pg, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.1f\" stroke=\"#888\"/>", X(0), X(0),
+          top, top + rh * (double)(end - i));
         for (size_t k = i; k < end; k++) {
             const struct vsc_drift_row *d = &r->drift[k];
             double y = top + rh * (double)(k - i) + rh / 2;
@@ -983,9 +1027,10 @@ static void section_drift(struct page *pg)
             }
         }
         double yb = top + rh * (double)(end - i) + 14;
-        P(pg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.2f</text>"
-              "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">0</text>"
-              "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">+%.2f</text>",
+        P(pg,
+          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.2f</text>"
+          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">0</text>"
+          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">+%.2f</text>",
           X(-span), yb, -span, X(0), yb, X(span), yb, span);
 #undef X
         P(pg, "</svg><details><summary>table</summary><table><tr><th>Dimension</th><th>a</th>"
@@ -1034,8 +1079,9 @@ static void section_quality(struct page *pg)
         E(pg, q->condition);
         P(pg, "</td><td>");
         E(pg, q->instrument);
-        P(pg, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
-              "<td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">",
+        P(pg,
+          "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
+          "<td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">",
           q->cells, q->ok, q->failed, q->pending, q->unparseable);
         num(pg, q->ok ? (double)q->unparseable / (double)q->ok : NAN, 3);
         P(pg, "</td></tr>");
@@ -1065,22 +1111,27 @@ static void section_quality(struct page *pg)
 static const char *centring_name(int c)
 {
     switch (c) {
-    case VSC_CENTRE_RESPONDENT: return "respondent";
-    case VSC_CENTRE_RUN: return "run";
-    case VSC_CENTRE_NONE: return "none";
-    default: return "instrument default";
+    case VSC_CENTRE_RESPONDENT:
+        return "respondent";
+    case VSC_CENTRE_RUN:
+        return "run";
+    case VSC_CENTRE_NONE:
+        return "none";
+    default:
+        return "instrument default";
     }
 }
 
 static void section_config(struct page *pg)
 {
     const struct vsc_report *r = pg->r;
-    P(pg, "<section id=\"config\"><h2>Configuration and version</h2><p>valscope %s. "
-          "Scoring: centring %s, bootstrap %d resamples (0 = default 1000), seed %llu. "
-          "Comparisons: %d resamples (0 = default 1000), seed %llu, level %g.</p>",
+    P(pg,
+      "<section id=\"config\"><h2>Configuration and version</h2><p>valscope %s. "
+      "Scoring: centring %s, bootstrap %d resamples (0 = default 1000), seed %llu. "
+      "Comparisons: %d resamples (0 = default 1000), seed %llu, level %g.</p>",
       VSC_VERSION, centring_name(r->score.centring), r->score.n_boot,
-      (unsigned long long)r->score.seed, r->compare.n_boot,
-      (unsigned long long)r->compare.seed, r->compare.level);
+      (unsigned long long)r->score.seed, r->compare.n_boot, (unsigned long long)r->compare.seed,
+      r->compare.level);
     for (size_t i = 0; i < r->n_runs; i++) {
         P(pg, "<h3>Run ");
         E(pg, r->runs[i].run);
@@ -1126,12 +1177,13 @@ int vsc_report_write_html(FILE *fp, const struct vsc_report *r)
     E(&pg, r->title);
     P(&pg, "</title>\n<style>%s</style>\n</head><body>\n<h1>", CSS);
     E(&pg, r->title);
-    P(&pg, "</h1><p class=\"meta\">Made by valscope %s. Self-contained: no scripts, no "
-           "network.</p>\n<nav><a href=\"#summary\">Summary</a><a href=\"#leaderboard\">"
-           "Leaderboard</a><a href=\"#profiles\">Profiles</a><a href=\"#circle\">Circle</a>"
-           "<a href=\"#systems\">Other systems</a><a href=\"#alignment\">Alignment</a>"
-           "<a href=\"#drift\">Drift</a><a href=\"#quality\">Data quality</a>"
-           "<a href=\"#config\">Configuration</a></nav>\n",
+    P(&pg,
+      "</h1><p class=\"meta\">Made by valscope %s. Self-contained: no scripts, no "
+      "network.</p>\n<nav><a href=\"#summary\">Summary</a><a href=\"#leaderboard\">"
+      "Leaderboard</a><a href=\"#profiles\">Profiles</a><a href=\"#circle\">Circle</a>"
+      "<a href=\"#systems\">Other systems</a><a href=\"#alignment\">Alignment</a>"
+      "<a href=\"#drift\">Drift</a><a href=\"#quality\">Data quality</a>"
+      "<a href=\"#config\">Configuration</a></nav>\n",
       VSC_VERSION);
     section_summary(&pg);
     section_leaderboard(&pg);

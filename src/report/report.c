@@ -29,10 +29,12 @@ void vsc_report_free(struct vsc_report *r)
 {
     if (!r) return;
     vsc_profiles_free(r->prof);
-    for (size_t i = 0; i < r->n_targets; i++) vsc_target_free(r->targets[i]);
+    for (size_t i = 0; i < r->n_targets; i++)
+        vsc_target_free(r->targets[i]);
     free(r->targets);
     free(r->drifts);
-    for (size_t i = 0; i < r->n_owned; i++) free(r->owned[i]);
+    for (size_t i = 0; i < r->n_owned; i++)
+        free(r->owned[i]);
     free(r->owned);
     free(r->leader);
     free(r->align);
@@ -43,7 +45,8 @@ void vsc_report_free(struct vsc_report *r)
         free(q->run);
         free(q->condition);
         free(q->instrument);
-        for (size_t k = 0; k < q->n_samples; k++) free(q->samples[k]);
+        for (size_t k = 0; k < q->n_samples; k++)
+            free(q->samples[k]);
     }
     free(r->qual);
     for (size_t i = 0; i < r->n_runs; i++) {
@@ -92,7 +95,10 @@ static int on_run(const char *run, const char *config_text, void *payload)
     return d->run && d->config ? 0 : VSC_ERR_NOMEM;
 }
 
-static int eq(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : "") == 0; }
+static int eq(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
 
 /* Samples of raw answers are cut to this many bytes (then made valid UTF-8 again). */
 #define SAMPLE_BYTES 300
@@ -128,8 +134,10 @@ static int on_answer(const struct vsc_answer_row *a, void *payload)
             if (!s) return VSC_ERR_NOMEM;
             q->samples[q->n_samples++] = s;
         }
-    } else if (eq(a->status, "error")) q->failed++;
-    else q->pending++;
+    } else if (eq(a->status, "error"))
+        q->failed++;
+    else
+        q->pending++;
     return 0;
 }
 
@@ -153,7 +161,9 @@ static int default_drifts(struct vsc_report *r)
         if (eq(vsc_profiles_get(r->prof, i)->condition, "baseline")) ref = "baseline";
     if (!ref && n) ref = vsc_profiles_get(r->prof, 0)->condition;
     for (int by = VSC_DRIFT_CONDITION; by <= VSC_DRIFT_RUN; by++) {
-        const char *first = by == VSC_DRIFT_CONDITION ? ref : n ? vsc_profiles_get(r->prof, 0)->run : NULL;
+        const char *first = by == VSC_DRIFT_CONDITION ? ref
+                            : n                       ? vsc_profiles_get(r->prof, 0)->run
+                                                      : NULL;
         for (size_t i = 0; i < n; i++) {
             const struct vsc_score_record *rec = vsc_profiles_get(r->prof, i);
             const char *v = by == VSC_DRIFT_CONDITION ? rec->condition : rec->run;
@@ -223,11 +233,12 @@ int vsc_report_build(struct vsc_report **out, struct vsc_store *store,
         if (!r->drifts) goto fail;
         memcpy(r->drifts, opts->drifts, opts->n_drifts * sizeof(*r->drifts));
         r->n_drifts = opts->n_drifts;
-    } else if ((rc = default_drifts(r))) goto fail;
+    } else if ((rc = default_drifts(r)))
+        goto fail;
 
     if ((rc = vsc_compare_leaderboard(r->prof, &r->compare, on_leader, r))) goto fail;
-    if ((rc = vsc_compare_align(r->prof, (const struct vsc_target *const *)r->targets,
-                                r->n_targets, &r->compare, on_align, r)))
+    if ((rc = vsc_compare_align(r->prof, (const struct vsc_target *const *)r->targets, r->n_targets,
+                                &r->compare, on_align, r)))
         goto fail;
     if ((rc = vsc_compare_drift(r->prof, r->drifts, r->n_drifts, &r->compare, on_drift, r)))
         goto fail;
@@ -243,10 +254,9 @@ fail:
 enum { SEC_SCORES, SEC_LEADER, SEC_ALIGN, SEC_DRIFT, SEC_QUALITY, N_SEC };
 static const char *const SECTIONS[N_SEC] = {"scores", "leaderboard", "alignment", "drift",
                                             "quality"};
-static const char *const COLUMNS[] = {"section", "model",     "run",      "condition",
-                                      "instrument", "system", "kind",     "dimension",
-                                      "target",  "contrast",  "metric",   "value",
-                                      "ci_low",  "ci_high"};
+static const char *const COLUMNS[] = {"section", "model", "run",       "condition", "instrument",
+                                      "system",  "kind",  "dimension", "target",    "contrast",
+                                      "metric",  "value", "ci_low",    "ci_high"};
 #define N_TEXT_COLS 11
 
 struct tidy {
@@ -261,8 +271,8 @@ static const char *by_name(int by)
     return by == VSC_DRIFT_RUN ? "run" : by == VSC_DRIFT_MODEL ? "model" : "condition";
 }
 
-static int emit(tidy_cb cb, void *payload, struct tidy *t, const char *metric, double v,
-                double lo, double hi)
+static int emit(tidy_cb cb, void *payload, struct tidy *t, const char *metric, double v, double lo,
+                double hi)
 {
     t->text[10] = metric;
     t->value = v;
@@ -280,13 +290,12 @@ static int tidy_foreach(const struct vsc_report *r, int sec, tidy_cb cb, void *p
     if (sec == SEC_SCORES) {
         for (size_t i = 0; i < vsc_profiles_count(r->prof) && !rc; i++) {
             const struct vsc_score_record *e = vsc_profiles_get(r->prof, i);
-            t = (struct tidy){{"scores", e->model, e->run, e->condition, e->instrument,
-                               e->system, e->kind, e->dimension, "", ""}};
+            t = (struct tidy){{"scores", e->model, e->run, e->condition, e->instrument, e->system,
+                               e->kind, e->dimension, "", ""}};
             if ((rc = emit(cb, payload, &t, "mean", e->mean, e->ci_low, e->ci_high)) ||
                 (rc = emit(cb, payload, &t, "sd", e->sd, NAN, NAN)) ||
                 (rc = emit(cb, payload, &t, "n", (double)e->n, NAN, NAN)) ||
-                (rc = emit(cb, payload, &t, "n_respondents", (double)e->n_respondents, NAN,
-                           NAN)) ||
+                (rc = emit(cb, payload, &t, "n_respondents", (double)e->n_respondents, NAN, NAN)) ||
                 (rc = emit(cb, payload, &t, "alpha", e->alpha, NAN, NAN)) ||
                 (rc = emit(cb, payload, &t, "omega", e->omega, NAN, NAN)) ||
                 (rc = emit(cb, payload, &t, "retest", e->retest, NAN, NAN)) ||
@@ -322,8 +331,8 @@ static int tidy_foreach(const struct vsc_report *r, int sec, tidy_cb cb, void *p
         for (size_t i = 0; i < r->n_drift && !rc; i++) {
             const struct vsc_drift_row *e = &r->drift[i];
             snprintf(contrast, sizeof(contrast), "%s:%s:%s", by_name(e->by), e->a, e->b);
-            t = (struct tidy){{"drift", e->model, e->run, e->condition, e->instrument, "",
-                               e->kind, e->dimension, "", contrast}};
+            t = (struct tidy){{"drift", e->model, e->run, e->condition, e->instrument, "", e->kind,
+                               e->dimension, "", contrast}};
             if ((rc = emit(cb, payload, &t, "diff", e->diff, e->ci_low, e->ci_high)) ||
                 (rc = emit(cb, payload, &t, "mean_a", e->mean_a, NAN, NAN)) ||
                 (rc = emit(cb, payload, &t, "mean_b", e->mean_b, NAN, NAN)) ||
@@ -335,8 +344,8 @@ static int tidy_foreach(const struct vsc_report *r, int sec, tidy_cb cb, void *p
     } else {
         for (size_t i = 0; i < r->n_qual && !rc; i++) {
             const struct rp_quality *q = &r->qual[i];
-            t = (struct tidy){{"quality", q->model, q->run, q->condition, q->instrument, "", "",
-                               "", "", ""}};
+            t = (struct tidy){
+                {"quality", q->model, q->run, q->condition, q->instrument, "", "", "", "", ""}};
             if ((rc = emit(cb, payload, &t, "cells", (double)q->cells, NAN, NAN)) ||
                 (rc = emit(cb, payload, &t, "ok", (double)q->ok, NAN, NAN)) ||
                 (rc = emit(cb, payload, &t, "failed", (double)q->failed, NAN, NAN)) ||
@@ -413,7 +422,10 @@ int vsc_report_write_csv(const struct vsc_report *r, const char *dir, struct vsc
     return 0;
 }
 
-static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+static json_t *jnum(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
 
 /* Model-provided names are usually valid UTF-8, but jansson refuses anything else. */
 static json_t *jstr(const char *s)

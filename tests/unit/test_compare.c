@@ -54,7 +54,8 @@ static void test_metrics_hand(void **state)
     const double m4[] = {1, 2, 3, 100}, t4[] = {1, -1, 2, 5}, w4[] = {1, 1, 2, 0};
     double out4[VSC_ALIGN_N];
     vsc_align_metrics(out4, m4, t4, w4, 4);
-    for (int k = 0; k < VSC_ALIGN_N; k++) assert_near(out4[k], out[k], 1e-12);
+    for (int k = 0; k < VSC_ALIGN_N; k++)
+        assert_near(out4[k], out[k], 1e-12);
 }
 
 static void test_metrics_unweighted(void **state)
@@ -77,7 +78,8 @@ static void test_metrics_unweighted(void **state)
     assert_near(out[VSC_ALIGN_COSINE], 28.0 / 30.0, 1e-12);
     /* Undefined: one dimension; a constant profile has no shape. */
     vsc_align_metrics(out, a, b, NULL, 1);
-    for (int k = 0; k < VSC_ALIGN_N; k++) assert_nan(out[k]);
+    for (int k = 0; k < VSC_ALIGN_N; k++)
+        assert_nan(out[k]);
     const double c[] = {1, 1, 1, 1};
     vsc_align_metrics(out, c, b, NULL, 4);
     assert_nan(out[VSC_ALIGN_SPEARMAN]);
@@ -223,9 +225,14 @@ static void test_orientations(void **state)
 static void add(struct vsc_profiles *p, const char *model, const char *cond, const char *dim,
                 double mean, double se)
 {
-    struct vsc_score_record r = {.model = model, .run = "r", .condition = cond,
-                                 .system = "schwartz", .instrument = "builtin:schwartz",
-                                 .kind = "value", .dimension = dim, .mean = mean,
+    struct vsc_score_record r = {.model = model,
+                                 .run = "r",
+                                 .condition = cond,
+                                 .system = "schwartz",
+                                 .instrument = "builtin:schwartz",
+                                 .kind = "value",
+                                 .dimension = dim,
+                                 .mean = mean,
                                  .ci_low = mean - 1.959963984540054 * se,
                                  .ci_high = mean + 1.959963984540054 * se};
     assert_int_equal(vsc_profiles_add(p, &r), 0);
@@ -382,9 +389,9 @@ static void test_drift(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_metrics_hand), cmocka_unit_test(test_metrics_unweighted),
-        cmocka_unit_test(test_holm),         cmocka_unit_test(test_target_parse),
-        cmocka_unit_test(test_orientations), cmocka_unit_test(test_leaderboard),
+        cmocka_unit_test(test_metrics_hand),   cmocka_unit_test(test_metrics_unweighted),
+        cmocka_unit_test(test_holm),           cmocka_unit_test(test_target_parse),
+        cmocka_unit_test(test_orientations),   cmocka_unit_test(test_leaderboard),
         cmocka_unit_test(test_align_profiles), cmocka_unit_test(test_drift),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

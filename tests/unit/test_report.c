@@ -33,7 +33,10 @@ static void test_escape(void **state)
     check_escape("\" onerror=\"alert(1)", "&quot; onerror=&quot;alert(1)");
     check_escape("a&b &amp;", "a&amp;b &amp;amp;");
     check_escape("tab\tnew\nline", "tab\tnew\nline");
-    check_escape("bell\x07" "cr\r", "bell\xef\xbf\xbd" "cr\xef\xbf\xbd");
+    check_escape("bell\x07"
+                 "cr\r",
+                 "bell\xef\xbf\xbd"
+                 "cr\xef\xbf\xbd");
     check_escape("caf\xc3\xa9 \xe2\x80\x94", "caf\xc3\xa9 \xe2\x80\x94"); /* valid UTF-8 kept */
     check_escape("bad \xff\xfe byte", "bad \xef\xbf\xbd\xef\xbf\xbd byte");
     check_escape("<\xc3", "&lt;\xef\xbf\xbd"); /* truncated sequence */
@@ -46,26 +49,26 @@ struct fixture {
 };
 
 /* A run of two simulated models with payloads in a model name and a system prompt. */
-static const char CONFIG[] =
-    "run: esc\n"
-    "store: %s\n"
-    "models:\n"
-    "  - name: \"sim-a<script>document.title='PWNED'</script>\"\n"
-    "    backend: sim\n"
-    "    seed: 1\n"
-    "    profile: {benevolence: 1.5, power: -1.5, care: 1.0}\n"
-    "  - name: \"sim-b<img src=x onerror=alert(1)>\"\n"
-    "    backend: sim\n"
-    "    seed: 2\n"
-    "    profile: {power: 1.5, achievement: 1.0}\n"
-    "instruments:\n"
-    "  - builtin: schwartz\n"
-    "    repeats: 2\n"
-    "  - builtin: mft\n"
-    "    repeats: 2\n"
-    "conditions: {baseline: true, system_prompts: {formal: \"Be formal.</pre><script>x()</script>\"}}\n"
-    "samples: 1\n"
-    "params: {temperature: 0.7, max_tokens: 8, seed: 1}\n";
+static const char CONFIG[] = "run: esc\n"
+                             "store: %s\n"
+                             "models:\n"
+                             "  - name: \"sim-a<script>document.title='PWNED'</script>\"\n"
+                             "    backend: sim\n"
+                             "    seed: 1\n"
+                             "    profile: {benevolence: 1.5, power: -1.5, care: 1.0}\n"
+                             "  - name: \"sim-b<img src=x onerror=alert(1)>\"\n"
+                             "    backend: sim\n"
+                             "    seed: 2\n"
+                             "    profile: {power: 1.5, achievement: 1.0}\n"
+                             "instruments:\n"
+                             "  - builtin: schwartz\n"
+                             "    repeats: 2\n"
+                             "  - builtin: mft\n"
+                             "    repeats: 2\n"
+                             "conditions: {baseline: true, system_prompts: {formal: \"Be "
+                             "formal.</pre><script>x()</script>\"}}\n"
+                             "samples: 1\n"
+                             "params: {temperature: 0.7, max_tokens: 8, seed: 1}\n";
 
 static int setup(void **state)
 {
@@ -123,7 +126,8 @@ static void test_report_escaped(void **state)
     assert_null(strstr(html, "<img"));
     assert_null(strstr(html, "<b>title"));
     assert_null(strstr(html, "</pre><script"));
-    assert_non_null(strstr(html, "sim-a&lt;script&gt;document.title=&#39;PWNED&#39;&lt;/script&gt;"));
+    assert_non_null(
+        strstr(html, "sim-a&lt;script&gt;document.title=&#39;PWNED&#39;&lt;/script&gt;"));
     assert_non_null(strstr(html, "sim-b&lt;img src=x onerror=alert(1)&gt;"));
     assert_non_null(strstr(html, "Be formal.&lt;/pre&gt;&lt;script&gt;x()&lt;/script&gt;"));
     /* Self-contained: nothing to fetch. */
@@ -131,11 +135,16 @@ static void test_report_escaped(void **state)
     assert_null(strstr(html, "https://"));
     assert_null(strstr(html, "src=\""));
     assert_null(strstr(html, "url("));
-    const char *sections[] = {"<h2>Summary</h2>", "<h2>Leaderboard</h2>",
-                              "<h2>Schwartz value profiles</h2>", "<h2>The Schwartz circle</h2>",
-                              "<h2>Other value systems</h2>", "<h2>Alignment to targets</h2>",
-                              "<h2>Drift</h2>", "<h2>Data quality</h2>",
-                              "<h2>Configuration and version</h2>", "valscope " VSC_VERSION};
+    const char *sections[] = {"<h2>Summary</h2>",
+                              "<h2>Leaderboard</h2>",
+                              "<h2>Schwartz value profiles</h2>",
+                              "<h2>The Schwartz circle</h2>",
+                              "<h2>Other value systems</h2>",
+                              "<h2>Alignment to targets</h2>",
+                              "<h2>Drift</h2>",
+                              "<h2>Data quality</h2>",
+                              "<h2>Configuration and version</h2>",
+                              ("valscope " VSC_VERSION)};
     for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
         if (!strstr(html, sections[i])) fail_msg("missing '%s'", sections[i]);
     /* Charts were drawn: radar paths with CI bands, error bars, drift dots. */
@@ -155,7 +164,8 @@ static void test_report_escaped(void **state)
     json_t *rows = json_object_get(root, "rows");
     size_t i, n_mean = 0, n_drift = 0;
     json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         const char *sec = json_string_value(json_object_get(row, "section"));
         const char *metric = json_string_value(json_object_get(row, "metric"));
         if (!strcmp(sec, "scores") && !strcmp(metric, "mean") &&
@@ -180,7 +190,8 @@ static void test_report_escaped(void **state)
     assert_string_equal(line, "section,model,run,condition,instrument,system,kind,dimension,"
                               "target,contrast,metric,value,ci_low,ci_high\n");
     size_t n_lines = 0;
-    while (fgets(line, sizeof(line), fp)) n_lines++;
+    while (fgets(line, sizeof(line), fp))
+        n_lines++;
     fclose(fp);
     /* 2 models x 2 conditions x 20 dimensions x 4 metrics */
     assert_int_equal(n_lines, 2 * 2 * 20 * 4);
@@ -206,8 +217,10 @@ static void test_report_targets(void **state)
     fclose(fp);
 
     const char *paths[] = {good, bad};
-    struct vsc_report_opts o = {.target_paths = paths, .n_targets = 2,
-                                .compare = {.n_boot = 100}, .score = {.n_boot = 100}};
+    struct vsc_report_opts o = {.target_paths = paths,
+                                .n_targets = 2,
+                                .compare = {.n_boot = 100},
+                                .score = {.n_boot = 100}};
     struct vsc_report *rep = NULL;
     struct vsc_diag d = {0};
     assert_int_equal(vsc_report_build(&rep, st, &o, &d), VSC_ERR_INPUT);
