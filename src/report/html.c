@@ -860,7 +860,7 @@ static void section_alignment(struct page *pg)
             k++;
         if (k == nr) rows[nr++] = i;
     }
-    const double lw = 300, cw = 90, ch = 24, top = 70;
+    const double lw = 380, cw = 90, ch = 24, top = 70;
     double w = lw + cw * (double)r->n_targets + 80, h = top + ch * (double)nr + 10;
     P(pg,
       "<div class=\"chart\"><svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
