@@ -393,16 +393,32 @@ static double keyed(const struct sc_acc *a, size_t item, double x)
     return a->ins->items[item].key < 0 ? a->lo + a->hi - x : x;
 }
 
+/* An answer's contribution to its scale. Uncentred: the keyed answer. Centred on c (MRAT):
+ * x - c, with the sign flipped for a reverse-keyed item, so a respondent's scale use cancels
+ * for both keys (reversing first and then subtracting the raw MRAT would add the respondent's
+ * acquiescence back, twice, on every reversed item). */
+static double contribution(const struct sc_acc *a, size_t item, double x, double c, int centred)
+{
+    if (!centred) return keyed(a, item, x);
+    return a->ins->items[item].key < 0 ? c - x : x - c;
+}
+
+static double key_sign(const struct sc_acc *a, size_t item)
+{
+    return a->ins->items[item].key < 0 ? -1.0 : 1.0;
+}
+
 /* Everything sc_acc_finish allocates, so there is one cleanup path. */
 struct work {
     size_t *ustart;       /* U + 1: unit u's answers are obs[ustart[u] .. ustart[u+1]) */
     double *T, *C, *cu;   /* per unit: raw sum, count, centring constant */
     double *sa, *sc;      /* U x S: centred keyed sum and count per unit and scale */
+    double *sk;           /* U x S: sum of key signs (run centring subtracts M per sign) */
     double *tmp;          /* max(U, K) scratch */
     double *boot;         /* S x n_boot */
     size_t *n_used;       /* per scale: usable resamples */
     uint32_t *cnt;        /* U: bootstrap multiplicities */
-    double *bnum, *bden;  /* S */
+    double *bnum, *bden, *bsk; /* S */
     double *val;          /* K: one unit's keyed values, NAN = missing */
     size_t *pos_off;      /* S + 1: offsets of each scale's cross-product block */
     double *xs, *xx, *xm; /* per scale: sums, cross products, complete-case counts */
@@ -419,11 +435,13 @@ static void work_free(struct work *w)
     free(w->cu);
     free(w->sa);
     free(w->sc);
+    free(w->sk);
     free(w->tmp);
     free(w->boot);
     free(w->n_used);
     free(w->cnt);
     free(w->bnum);
+    free(w->bsk);
     free(w->bden);
     free(w->val);
     free(w->pos_off);
@@ -502,15 +520,17 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
     w.cu = calloc(Ua, sizeof *w.cu);
     w.sa = calloc(Ua * Sa, sizeof *w.sa);
     w.sc = calloc(Ua * Sa, sizeof *w.sc);
+    w.sk = calloc(Ua * Sa, sizeof *w.sk);
     w.tmp = malloc((Ua > Ka ? Ua : Ka) * sizeof *w.tmp);
     w.val = malloc(Ka * sizeof *w.val);
     w.n_used = calloc(Sa, sizeof *w.n_used);
     w.bnum = calloc(Sa, sizeof *w.bnum);
+    w.bsk = calloc(Sa, sizeof *w.bsk);
     w.bden = calloc(Sa, sizeof *w.bden);
     w.pos_off = calloc(Sa + 1, sizeof *w.pos_off);
     w.norms = calloc(ins->n_norms ? ins->n_norms : 1, sizeof *w.norms);
-    if (!w.ustart || !w.T || !w.C || !w.cu || !w.sa || !w.sc || !w.tmp || !w.val || !w.n_used ||
-        !w.bnum || !w.bden || !w.pos_off || !w.norms)
+    if (!w.ustart || !w.T || !w.C || !w.cu || !w.sa || !w.sc || !w.sk || !w.tmp || !w.val || !w.n_used ||
+        !w.bnum || !w.bden || !w.bsk || !w.pos_off || !w.norms)
         goto fail;
     for (size_t i = 0; i < m; i++)
         w.ustart[a->obs[i].unit + 1]++;
@@ -535,11 +555,13 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
     for (size_t u = 0; u < U; u++)
         for (size_t i = w.ustart[u]; i < w.ustart[u + 1]; i++) {
             size_t it = a->obs[i].item;
-            double x = keyed(a, it, a->obs[i].value) - w.cu[u];
+            double x = contribution(a, it, a->obs[i].value, w.cu[u], centring != VSC_CENTRE_NONE);
+            double sign = run_centre ? key_sign(a, it) : 0;
             for (size_t t = a->item_scale_start[it]; t < a->item_scale_start[it + 1]; t++) {
                 size_t s = a->item_scales[t];
                 w.sa[u * S + s] += x;
                 w.sc[u * S + s] += 1;
+                w.sk[u * S + s] += sign;
             }
         }
 
@@ -569,14 +591,16 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
                 w.cnt[rng_below(&g, U)]++;
             memset(w.bnum, 0, S * sizeof *w.bnum);
             memset(w.bden, 0, S * sizeof *w.bden);
+            memset(w.bsk, 0, S * sizeof *w.bsk);
             double bt = 0, bc = 0;
             for (size_t u = 0; u < U; u++) {
                 if (!w.cnt[u]) continue;
                 double wt = w.cnt[u];
-                const double *sa = w.sa + u * S, *sc = w.sc + u * S;
+                const double *sa = w.sa + u * S, *sc = w.sc + u * S, *sk = w.sk + u * S;
                 for (size_t s = 0; s < S; s++) {
                     w.bnum[s] += wt * sa[s];
                     w.bden[s] += wt * sc[s];
+                    w.bsk[s] += wt * sk[s];
                 }
                 bt += wt * w.T[u];
                 bc += wt * w.C[u];
@@ -584,7 +608,7 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
             double bm = run_centre && bc > 0 ? bt / bc : 0;
             for (size_t s = 0; s < S; s++) {
                 if (n_units_s[s] < 2 || !(w.bden[s] > 0)) continue;
-                double v = w.bnum[s] / w.bden[s] - bm;
+                double v = (w.bnum[s] - bm * w.bsk[s]) / w.bden[s];
                 w.boot[s * n_boot + w.n_used[s]++] = sum_agg ? v * (double)a->scales[s].k : v;
             }
         }
@@ -712,19 +736,20 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
             rec.unparseable = (double)rec.n_unparseable / (double)(rec.n + rec.n_unparseable);
         if (ent_n > 0) rec.entropy = ent / (double)ent_n;
 
-        double num = 0, den = 0;
+        double num = 0, den = 0, ks = 0;
         for (size_t u = 0; u < U; u++) {
             num += w.sa[u * S + s];
             den += w.sc[u * S + s];
+            ks += w.sk[u * S + s];
         }
-        if (den > 0) rec.mean = (num / den - M) * mult;
+        if (den > 0) rec.mean = ((num - M * ks) / den) * mult;
 
         if (n_units_s[s] >= 2) {
             /* SD of respondent scores; the CI from the shared unit bootstrap */
             size_t n = 0;
             for (size_t u = 0; u < U; u++)
                 if (w.sc[u * S + s] > 0)
-                    w.tmp[n++] = (w.sa[u * S + s] / w.sc[u * S + s] - M) * mult;
+                    w.tmp[n++] = ((w.sa[u * S + s] - M * w.sk[u * S + s]) / w.sc[u * S + s]) * mult;
             rec.sd = st_sd(w.tmp, n);
             if (n_boot > 0 && w.n_used[s] > 0) {
                 double *bs = w.boot + s * n_boot;
@@ -747,7 +772,10 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
                      t++)
                     in = a->item_scales[t] == s;
                 if (!in) continue;
-                num_i[n] = (keyed(a, it, a->obs[i].value) - w.cu[u] - M) * mult;
+                num_i[n] = (contribution(a, it, a->obs[i].value, w.cu[u],
+                                         centring != VSC_CENTRE_NONE) -
+                            (run_centre ? M * key_sign(a, it) : 0)) *
+                           mult;
                 den_i[n++] = 1;
             }
             rec.sd = st_sd(num_i, n);

@@ -157,8 +157,74 @@ static void recovery(void **state)
     free(cfg_path);
 }
 
+/* Two respondents with the same (zero) values, one of them with a strong tendency to agree:
+ * MRAT centring must remove that scale use on every value, reverse-keyed items included, so
+ * their centred scores agree up to the rounding of answers to the 6-point scale. */
+struct acq {
+    double score[2][N_VALUES];
+};
+
+static int on_acq(const struct vsc_score_record *r, void *payload)
+{
+    struct acq *a = payload;
+    int v = value_index(r->dimension), m = !strcmp(r->model, "yes-sayer");
+    if (v >= 0 && !strcmp(r->kind, "value")) a->score[m][v] = r->mean;
+    return 0;
+}
+
+static double worst_gap(const struct acq *a)
+{
+    double w = 0;
+    for (int v = 0; v < N_VALUES; v++) {
+        double g = fabs(a->score[1][v] - a->score[0][v]);
+        w = g > w ? g : w;
+    }
+    return w;
+}
+
+static void acquiescence_cancels(void **state)
+{
+    char dir[] = "/tmp/vsc-acq-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *cfg_path = xasprintf("%s/acq.yaml", dir);
+    FILE *f = fopen(cfg_path, "w");
+    fprintf(f, "store: %s/acq.db\nmodels:\n", dir);
+    const char *names[2] = {"neutral", "yes-sayer"};
+    for (int m = 0; m < 2; m++) {
+        fprintf(f, "  - {name: %s, backend: sim, seed: 5, noise: 0, acquiescence: %s, profile: {",
+                names[m], m ? "1.2" : "0");
+        for (int v = 0; v < N_VALUES; v++) fprintf(f, "%s%s: 0", v ? ", " : "", VALUES[v]);
+        fprintf(f, "}}\n");
+    }
+    fprintf(f, "instruments: [builtin: schwartz]\n");
+    fclose(f);
+    struct vsc_config *cfg = NULL;
+    struct vsc_diag d = {0};
+    assert_int_equal(vsc_config_load(&cfg, cfg_path, &d), 0);
+    struct vsc_progress p;
+    assert_int_equal(vsc_run(&p, cfg, NULL, &d), 0);
+    struct vsc_store *store = NULL;
+    assert_int_equal(vsc_store_open(&store, cfg->store), 0);
+    struct acq a = {0};
+    struct vsc_score_opts opts = {.n_boot = -1};
+    assert_int_equal(vsc_score_store(store, &opts, on_acq, &a, &d), 0);
+    printf("acquiescence: largest centred-score gap between yes-sayer and neutral = %.3f\n",
+           worst_gap(&a));
+    assert_true(worst_gap(&a) < 0.5); /* reversing after centring on raw answers gave > 1 */
+    opts.centring = VSC_CENTRE_NONE;  /* control: without centring the gap is the scale use */
+    assert_int_equal(vsc_score_store(store, &opts, on_acq, &a, &d), 0);
+    assert_true(worst_gap(&a) > 0.5);
+    vsc_store_free(store);
+    vsc_config_free(cfg);
+    char *cmd = xasprintf("rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(cfg_path);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(recovery)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(recovery),
+                                       cmocka_unit_test(acquiescence_cancels)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,8 +98,9 @@ static void test_respondent_centring(void **state)
     struct vsc_instrument ins = make_ins(1, VSC_AGG_AVG);
     struct sc_acc *a = NULL;
     assert_int_equal(sc_acc_new(&a, &ins, NULL, 0), 0);
-    /* p1: 6 5 2 1 2 3 2 -> MRAT 3; keyed a = 6 5 5 (item 2: 1+6-2), b = 1 2 3
-     * p2: 4 4 4 4 4 4 4 -> MRAT 4; keyed a = 4 4 3, b = 4 4 4 */
+    /* p1: 6 5 2 1 2 3 2 -> MRAT 3; centred a = 3 2 1 (item 2 is reversed after centring:
+     *     -(2 - 3)), b = -2 -1 0
+     * p2: 4 4 4 4 4 4 4 -> MRAT 4; centred a = 0 0 0, b = 0 0 0 */
     add_row(a, "p1", 0, (const double[]){6, 5, 2, 1, 2, 3, 2});
     add_row(a, "p2", 0, (const double[]){4, 4, 4, 4, 4, 4, 4});
     struct got g = {0};
@@ -112,18 +113,18 @@ static void test_respondent_centring(void **state)
     assert_string_equal(g.r[2].kind, "group");
     assert_string_equal(g.r[0].kind, "value");
     assert_string_equal(g.r[0].system, "sys");
-    /* a: p1 (6+5+5)/3 - 3 = 2.3333, p2 11/3 - 4 = -0.3333; pooled mean = 1.0 */
+    /* a: p1 (3+2+1)/3 = 2, p2 0; pooled mean = 1.0 */
     assert_near(g.r[0].mean, 1.0, 1e-12);
-    assert_near(g.r[0].sd, sqrt(2) * (7.0 / 3.0 - -1.0 / 3.0) / 2, 1e-12);
+    assert_near(g.r[0].sd, sqrt(2) * (2.0 - 0.0) / 2, 1e-12);
     assert_int_equal(g.r[0].n, 6);
     assert_int_equal(g.r[0].n_respondents, 2);
     assert_int_equal(g.r[0].n_items, 3);
     /* b: p1 2 - 3 = -1, p2 0; mean -0.5 */
     assert_near(g.r[1].mean, -0.5, 1e-12);
-    /* ab: p1 (16 + 6)/6 - 3 = 2/3, p2 23/6 - 4 = -1/6; pooled (22 + 23 - 6*3 - 6*4) / 12 */
-    assert_near(g.r[2].mean, (22.0 + 23.0 - 18.0 - 24.0) / 12.0, 1e-12);
+    /* ab: p1 (6 - 3)/6 = 1/2, p2 0; pooled 3 / 12 */
+    assert_near(g.r[2].mean, 3.0 / 12.0, 1e-12);
     /* the CI of a bootstrap over two respondents lies within their scores */
-    assert_true(g.r[0].ci_low >= -1.0 / 3.0 - 1e-12 && g.r[0].ci_high <= 7.0 / 3.0 + 1e-12);
+    assert_true(g.r[0].ci_low >= 0.0 - 1e-12 && g.r[0].ci_high <= 2.0 + 1e-12);
     assert_true(g.r[0].ci_low < g.r[0].ci_high);
     assert_nan(g.r[0].retest);
     assert_near(g.r[0].unparseable, 0.0, 1e-12);
@@ -156,11 +157,12 @@ static void test_run_and_none_centring(void **state)
     assert_int_equal(sc_acc_finish(a, &labels, &o, collect, &g), 0);
     assert_near(g.r[0].mean, 4.5, 1e-12);
     assert_nan(g.r[0].ci_low);
-    /* run centring: pooled raw mean over all 13 answers = (21 + 24) / 13 */
+    /* run centring: pooled raw mean M over all 13 answers = (21 + 24) / 13; a's reversed
+     * item 2 contributes M - x: (6 + 5 - 2 + 4 + 4 - 4 - 2M) / 6 */
     memset(&g, 0, sizeof g);
     o.centring = VSC_CENTRE_RUN;
     assert_int_equal(sc_acc_finish(a, &labels, &o, collect, &g), 0);
-    assert_near(g.r[0].mean, 4.5 - 45.0 / 13.0, 1e-12);
+    assert_near(g.r[0].mean, (13.0 - 2 * 45.0 / 13.0) / 6.0, 1e-12);
     assert_near(g.r[1].mean, (1 + 2 + 3 + 4 + 4) / 5.0 - 45.0 / 13.0, 1e-12);
     assert_int_equal(g.r[1].n, 5);
     /* respondent centring forced on: p2 MRAT over its 6 answers = 4 */
