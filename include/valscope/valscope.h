@@ -14,5 +14,6 @@
 #include "compare.h"
 #include "report.h"
 #include "utility.h"
+#include "dilemmas.h"
 
 #endif

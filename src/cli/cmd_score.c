@@ -50,6 +50,31 @@ static int on_roleplay(const struct vsc_roleplay_record *r, void *payload)
     return 0;
 }
 
+/* Utility and dilemma records: JSON lines with --json, a short table otherwise. */
+static int on_utility(const struct vsc_utility_record *r, void *payload)
+{
+    struct rp_out *o = payload;
+    if (o->json) return vsc_utility_write_json(stdout, r);
+    if (strcmp(r->kind, "utility_fit")) return 0; /* per-outcome records: --json */
+    if (!o->n++) printf("\npreference utilities (Thurstonian fit; --json for every outcome)\n");
+    printf("%-20.20s pairs %zu  accuracy %.3f  log-loss %.3f  held-out accuracy %.3f  "
+           "intransitive triads %.3f\n",
+           r->model, r->n_pairs, r->accuracy, r->log_loss, r->heldout_accuracy, r->intransitive);
+    return 0;
+}
+
+static int on_dilemma(const struct vsc_dilemma_record *r, void *payload)
+{
+    struct rp_out *o = payload;
+    if (o->json) return vsc_dilemma_write_json(stdout, r);
+    if (!o->n++)
+        printf("\nmoral dilemmas (chosen - neglected, per category)\n%-20s %-10s %-24s %8s %18s\n",
+               "model", "theory", "category", "value", "95% CI");
+    printf("%-20.20s %-10.10s %-24.24s %8.3f [%7.3f, %7.3f]\n", r->model, r->theory, r->category,
+           r->value, r->ci_low, r->ci_high);
+    return 0;
+}
+
 static int open_existing(struct vsc_store **out, const char *cmd, const char *path)
 {
     *out = NULL;
@@ -109,6 +134,12 @@ int cli_score(int argc, char **argv)
     struct vsc_roleplay_opts ropts = {.run = opts.run};
     if (!rc) rc = vsc_roleplay_score(store, &ropts, on_roleplay, &rp, &diag);
     out.n += rp.n;
+    struct rp_out ut = {.json = out.json}, dl = {.json = out.json};
+    struct vsc_utility_opts uopts = {.run = opts.run};
+    if (!rc) rc = vsc_utility_score(store, &uopts, on_utility, &ut, &diag);
+    struct vsc_dilemma_opts dopts = {.run = opts.run, .seed = opts.seed};
+    if (!rc) rc = vsc_dilemma_score(store, &dopts, on_dilemma, &dl, &diag);
+    out.n += ut.n + dl.n;
     if (rc) {
         if (rc == VSC_ERR_STORE) fprintf(stderr, "valscope score: %s\n", vsc_store_errmsg(store));
         else cli_print_diag("score", rc, &diag);

@@ -441,6 +441,10 @@ int plan_check(const struct vsc_config *cfg, const char *base_dir, struct vsc_di
     size_t n_conds = 0;
     int rc = parse_conditions(&conds, &n_conds, cfg, base_dir, diag);
     conditions_free(conds, n_conds);
+    json_t *cj = json_loads(cfg->conditions_json, 0, NULL);
+    const char *tmpl = json_string_value(json_object_get(cj, "persona_template"));
+    if (!rc && tmpl) rc = persona_template_check(tmpl, diag);
+    json_decref(cj);
     for (size_t i = 0; i < cfg->n_instruments && !rc; i++) {
         struct plan_ins pi;
         rc = load_entry(&pi, &cfg->instruments[i], base_dir, cfg->path, diag);
