@@ -1,6 +1,7 @@
 /* Replay: answers taken from a recorded JSONL file, for re-scoring published runs.
  * Each line: {"item": ID, "text": ANSWER, "condition": C (optional), "sample": N (optional)}.
- * A cell is matched on (item, condition, sample), then (item, condition), then item. */
+ * A cell is matched on (item, condition, sample); a line without condition or sample matches
+ * any condition or sample. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,23 +57,15 @@ static int replay_open(void **state, const struct vsc_model_cfg *m, const char *
             json_decref(j);
             goto done;
         }
+        /* a line answers exactly what it names; a field it leaves out matches any value
+         * (so one recorded answer per item serves every sample, but a line for condition X
+         * or sample 3 never answers condition Y or sample 4) */
         const char *cond = json_string_value(json_object_get(j, "condition"));
         json_t *sample = json_object_get(j, "sample");
-        char key[1024];
-        if (cond && sample) {
-            snprintf(key, sizeof(key), "%s\x1f%s\x1f%lld", item, cond,
-                     (long long)json_integer_value(sample));
-            put(r->index, key, json_string_value(tv));
-        }
-        if (cond) {
-            snprintf(key, sizeof(key), "%s\x1f%s", item, cond);
-            put(r->index, key, json_string_value(tv));
-        }
-        if (sample) {
-            snprintf(key, sizeof(key), "%s\x1f\x1f%lld", item, (long long)json_integer_value(sample));
-            put(r->index, key, json_string_value(tv));
-        }
-        put(r->index, item, json_string_value(tv));
+        char key[1024], num[32];
+        snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(sample));
+        snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", item, cond ? cond : "*", sample ? num : "*");
+        put(r->index, key, json_string_value(tv));
         json_decref(j);
     }
 done:
@@ -102,9 +95,9 @@ static int replay_answer(void *state, const struct backend_request *req,
     char keys[4][1024];
     const char *cond = req->condition ? req->condition : "";
     snprintf(keys[0], sizeof(keys[0]), "%s\x1f%s\x1f%d", req->item, cond, req->sample);
-    snprintf(keys[1], sizeof(keys[1]), "%s\x1f%s", req->item, cond);
-    snprintf(keys[2], sizeof(keys[2]), "%s\x1f\x1f%d", req->item, req->sample);
-    snprintf(keys[3], sizeof(keys[3]), "%s", req->item);
+    snprintf(keys[1], sizeof(keys[1]), "%s\x1f%s\x1f*", req->item, cond);
+    snprintf(keys[2], sizeof(keys[2]), "%s\x1f*\x1f%d", req->item, req->sample);
+    snprintf(keys[3], sizeof(keys[3]), "%s\x1f*\x1f*", req->item);
     for (int i = 0; i < 4; i++) {
         const char *t = json_string_value(json_object_get(r->index, keys[i]));
         if (t) {

@@ -67,7 +67,7 @@ int cli_run(int argc, char **argv)
     int rc = vsc_config_load(&cfg, config_path, &diag);
     if (rc) {
         cli_print_diag("run", rc, &diag);
-        return cli_exit_code(rc);
+        return rc == VSC_ERR_IO ? 2 : cli_exit_code(rc); /* a missing config is bad input */
     }
     if (store) {
         free(cfg->store);
@@ -130,7 +130,8 @@ int cli_export(int argc, char **argv)
     struct vsc_store *store = NULL;
     int rc = vsc_store_open(&store, store_path);
     if (!rc) rc = vsc_export(store, stdout, fmt, run);
-    if (rc) fprintf(stderr, "valscope export: %s\n", vsc_store_errmsg(store));
+    if (rc == VSC_ERR_IO) fprintf(stderr, "valscope export: cannot write: %s\n", strerror(errno));
+    else if (rc) fprintf(stderr, "valscope export: %s\n", vsc_store_errmsg(store));
     vsc_store_free(store);
     return cli_exit_code(rc);
 }

@@ -11,6 +11,29 @@
 #include "util/util.h"
 #include "valscope/run.h"
 
+/* Opens and closes the backends that are cheap to open (sim, replay), so a bad option or a
+ * missing replay file is reported before the store is touched. llama loads a model: it is
+ * checked when its first cell comes up. */
+static int check_light_backends(const struct vsc_config *cfg, const char *base_dir,
+                                struct vsc_diag *diag)
+{
+    const struct vsc_model_cfg *lists[2] = {cfg->models, cfg->judges};
+    size_t ns[2] = {cfg->n_models, cfg->n_judges};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < ns[l]; i++) {
+            const struct backend_ops *ops = backend_find(lists[l][i].backend);
+            if (!ops || ops->is_http || !strcmp(ops->name, "llama")) continue;
+            void *state = NULL;
+            int rc = ops->open(&state, &lists[l][i], base_dir, diag);
+            if (state) ops->close(state);
+            if (rc) {
+                if (!diag->file[0]) snprintf(diag->file, sizeof(diag->file), "%s", cfg->path);
+                return rc;
+            }
+        }
+    return 0;
+}
+
 int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
             const struct vsc_run_opts *opts, struct vsc_diag *diag)
 {
@@ -32,7 +55,10 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
             goto done;
         }
     /* bad instruments stop the run before the store is created or touched */
-    if ((rc = plan_check(cfg, base_dir, diag))) goto done;
+    if ((rc = plan_check(cfg, base_dir, diag)) || (rc = check_light_backends(cfg, base_dir, diag))) {
+        if (rc == VSC_ERR_IO) rc = VSC_ERR_INPUT; /* a missing input file is bad input */
+        goto done;
+    }
     if ((rc = vsc_store_open(&store, cfg->store))) {
         vsc_diag_set(diag, cfg->store, 0, 0, "%s", vsc_store_errmsg(store));
         goto done;

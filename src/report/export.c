@@ -17,9 +17,28 @@ static const char *const COLUMNS[] = {"run",         "model",        "instrument
                                       "prompt_tokens", "completion_tokens", "tokens",
                                       "attempts",    NULL};
 
+/* Model text is untrusted: a field a spreadsheet would read as a formula (=, +, -, @, tab,
+ * CR first) gets a leading apostrophe, as OWASP recommends for CSV. Numbers we write
+ * ourselves ("-0.5") never pass through here. */
+static int formula_like(const char *s)
+{
+    return s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
+           s[0] == '\r';
+}
+
 static void csv_field(FILE *f, const char *s)
 {
     if (!s) return;
+    if (formula_like(s)) {
+        fputc('"', f);
+        fputc('\'', f);
+        for (; *s; s++) {
+            if (*s == '"') fputc('"', f);
+            fputc(*s, f);
+        }
+        fputc('"', f);
+        return;
+    }
     if (!strpbrk(s, ",\"\r\n")) {
         fputs(s, f);
         return;
@@ -99,5 +118,7 @@ int vsc_export(struct vsc_store *store, FILE *out, enum vsc_export_format format
         for (int i = 0; COLUMNS[i]; i++) fprintf(out, "%s%s", i ? "," : "", COLUMNS[i]);
         fputs("\r\n", out);
     }
+    /* a full disk must not pass for a complete export */
+    if (!rc && (fflush(out) != 0 || ferror(out))) rc = VSC_ERR_IO;
     return rc;
 }
