@@ -299,8 +299,11 @@ static void collect_http(struct dispatcher *d)
                                   : VSC_E_HTTP_4XX;
             r->detail = xasprintf("HTTP %ld", s);
         }
-        if (j->resp.len && (r->error || j->resp.len <= RAW_KEEP))
-            r->raw = utf8_sanitize(j->resp.data, j->resp.len, NULL);
+        /* keep what explains the answer, not megabytes of it: a failed reply's body is kept
+         * up to the same bound as a good one */
+        if (j->resp.len)
+            r->raw = utf8_sanitize(j->resp.data, j->resp.len < RAW_KEEP ? j->resp.len : RAW_KEEP,
+                                   NULL);
         buf_free(&j->resp);
         easy_put(d, e);
         j->easy = NULL;
@@ -583,6 +586,8 @@ int dispatch_run(struct vsc_store *store, const struct dispatch_opts *opts, stru
         double now = now_ms();
         while (d.retry_head && d.retry_head->due_ms <= now) {
             struct job *j = d.retry_head;
+            if (!rate_allows(j->m, now)) break; /* retries obey rpm/tpm like first attempts */
+            rate_take(j->m, now);
             d.retry_head = j->next;
             j->next = NULL;
             j->attempt++;
