@@ -52,6 +52,27 @@ static int sim_open(void **state, const struct vsc_model_cfg *m, const char *bas
                                     m->name, k);
             }
         }
+    static const char *const numbers[] = {"noise", "acquiescence", NULL};
+    for (const char *const *nk = numbers; *nk; nk++) {
+        json_t *nv = json_object_get(o, *nk);
+        if (nv && (!json_is_number(nv) ||
+                   json_number_value(nv) < (strcmp(*nk, "noise") ? -10 : 0) ||
+                   json_number_value(nv) > 10)) {
+            json_decref(o);
+            free(s);
+            return vsc_diag_set(diag, "", m->line, 0,
+                                "model '%s': sim '%s' must be a number (noise: 0 to 10, "
+                                "acquiescence: -10 to 10)",
+                                m->name, *nk);
+        }
+    }
+    json_t *sv = json_object_get(o, "seed");
+    if (sv && !json_is_integer(sv)) {
+        json_decref(o);
+        free(s);
+        return vsc_diag_set(diag, "", m->line, 0, "model '%s': sim 'seed' must be a whole number",
+                            m->name);
+    }
     s->profile = p ? json_incref(p) : json_object();
     json_t *seed = json_object_get(o, "seed");
     s->seed = seed ? (uint64_t)json_integer_value(seed) : hash64(m->name);

@@ -14,6 +14,9 @@ int cli_report(int argc, char **argv);  /* src/cli/cmd_report.c */
 int cli_targets(int argc, char **argv); /* src/cli/cmd_report.c */
 
 int cli_exit_code(int rc);
+/* `s` with control characters (terminal escapes) shown as '?', in `buf`; returns buf. Text
+ * from configs, stores and models goes through it before it reaches a terminal. */
+const char *cli_safe(char *buf, size_t len, const char *s);
 void cli_print_diag(const char *cmd, int rc, const struct vsc_diag *d);
 int cli_usage_error(const char *fmt, const char *arg);
 

@@ -75,12 +75,18 @@ int cli_run(int argc, char **argv)
     }
     if (concurrency) cfg->concurrency = concurrency;
     vsc_config_apply_env(cfg);
-    for (size_t i = 0; i < cfg->n_models; i++)
-        if (!strcmp(cfg->models[i].backend, "sim"))
+    char safe[512];
+    for (size_t i = 0; i < cfg->n_models; i++) {
+        const struct vsc_model_cfg *m = &cfg->models[i];
+        if (!strcmp(m->backend, "sim"))
             fprintf(stderr,
                     "note: model '%s' uses the sim backend: its answers are SIMULATED "
                     "respondents, not a language model\n",
-                    cfg->models[i].name);
+                    cli_safe(safe, sizeof(safe), m->name));
+        if (m->api_key_env && !getenv(m->api_key_env) && !dry_run)
+            fprintf(stderr, "note: model '%s': %s is not set; requests go without an API key\n",
+                    cli_safe(safe, sizeof(safe), m->name), m->api_key_env);
+    }
     struct progress_state ps = {.tty = isatty(2)};
     struct vsc_run_opts opts = {.dry_run = dry_run, .progress = on_progress, .payload = &ps};
     struct vsc_progress p;
@@ -90,12 +96,13 @@ int cli_run(int argc, char **argv)
     } else if (dry_run) {
         printf("plan for run '%s' in %s:\n  cells: %lld\n  requests to send: %lld\n"
                "  already cached: %lld\n",
-               cfg->run_name, cfg->store, (long long)p.total, (long long)(p.total - p.cached),
+               cli_safe(safe, sizeof(safe), cfg->run_name), cfg->store, (long long)p.total, (long long)(p.total - p.cached),
                (long long)p.cached);
     } else {
         printf("run '%s': %lld cells, %lld cached, %lld answered now, %lld failed, %lld retries, "
                "%lld tokens, %.1fs\n",
-               cfg->run_name, (long long)p.total, (long long)p.cached, (long long)p.ok,
+               cli_safe(safe, sizeof(safe), cfg->run_name), (long long)p.total,
+               (long long)p.cached, (long long)p.ok,
                (long long)p.failed, (long long)p.retries, (long long)p.tokens, p.elapsed_s);
         for (int k = 1; k < VSC_E_COUNT; k++)
             if (p.errors[k])

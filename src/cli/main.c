@@ -36,10 +36,22 @@ int cli_exit_code(int rc)
     }
 }
 
+const char *cli_safe(char *buf, size_t len, const char *s)
+{
+    size_t o = 0;
+    for (; s && *s && o + 1 < len; s++) {
+        unsigned char c = (unsigned char)*s;
+        buf[o++] = (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c;
+    }
+    buf[o] = 0;
+    return buf;
+}
+
 void cli_print_diag(const char *cmd, int rc, const struct vsc_diag *d)
 {
-    char line[2048];
-    vsc_diag_format(line, sizeof(line), d);
+    char raw[2048], line[2048];
+    vsc_diag_format(raw, sizeof(raw), d);
+    cli_safe(line, sizeof(line), raw); /* messages quote config and model text */
     fprintf(stderr, "valscope %s: %s\n", cmd, line[0] ? line : vsc_strerror(rc));
 }
 
