@@ -174,7 +174,8 @@ int judge_parse_lean(double *out, const char *text)
 
 /* ---- labels ------------------------------------------------------------------------------- */
 
-/* Lower-cases a word into out (letters, digits, '+', '-' kept; trailing punctuation dropped). */
+/* Lower-cases s[0..len) into out with '_' and white space as ' ', then trims spaces, quotes,
+ * '*' at the start and spaces and punctuation other than '+' at the end. */
 static void norm_word(char *out, size_t cap, const char *s, size_t len)
 {
     size_t o = 0;
@@ -183,13 +184,14 @@ static void norm_word(char *out, size_t cap, const char *s, size_t len)
         if (isspace(c) || c == '_') c = ' ';
         out[o++] = (char)tolower(c);
     }
-    while (o > 0 && (ispunct((unsigned char)out[o - 1]) && out[o - 1] != '+')) o--;
+    while (o > 0 && (out[o - 1] == ' ' ||
+                     (ispunct((unsigned char)out[o - 1]) && out[o - 1] != '+')))
+        o--;
     out[o] = 0;
     size_t start = 0;
     while (out[start] == ' ' || out[start] == '"' || out[start] == '\'' || out[start] == '*')
         start++;
-    if (start) memmove(out, out + start, strlen(out + start) + 1);
-    while (o > 0 && out[strlen(out) - 1] == ' ') out[strlen(out) - 1] = 0;
+    if (start) memmove(out, out + start, o - start + 1);
 }
 
 int judge_stance_word(const char *word)
