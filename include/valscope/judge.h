@@ -52,17 +52,17 @@ struct vsc_judge_dim_eval {
 };
 
 struct vsc_judge_eval {
-    char *format;            /* fulcra | touche | valuebench */
-    char *system;            /* value system of the dimensions */
+    char *format; /* fulcra | touche | valuebench */
+    char *system; /* value system of the dimensions */
     struct vsc_judge_dim_eval *dims;
     size_t n_dims;
-    double macro_f1;         /* mean F1 over dimensions where it is defined */
-    size_t n_texts;          /* texts judged (valuebench: answers re-rated) */
-    size_t n_compared;       /* texts with a readable judge reply, compared with the labels */
-    size_t n_unparseable;    /* judge replies that could not be read */
-    size_t n_failed;         /* judge requests that failed */
-    size_t n_bad_labels;     /* label strings / ratings in the file that could not be read */
-    double mae, spearman;    /* valuebench: judge rating vs recorded rating; NAN otherwise */
+    double macro_f1;      /* mean F1 over dimensions where it is defined */
+    size_t n_texts;       /* texts judged (valuebench: answers re-rated) */
+    size_t n_compared;    /* texts with a readable judge reply, compared with the labels */
+    size_t n_unparseable; /* judge replies that could not be read */
+    size_t n_failed;      /* judge requests that failed */
+    size_t n_bad_labels;  /* label strings / ratings in the file that could not be read */
+    double mae, spearman; /* valuebench: judge rating vs recorded rating; NAN otherwise */
 };
 
 /* Runs the judge over a labelled file and compares. Judge requests go through the dispatcher

@@ -23,11 +23,16 @@ int cli_judge_eval(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--config") && v) config = v, i++;
-        else if (!strcmp(a, "--judge") && v) judge = v, i++;
-        else if (!strcmp(a, "--labels") && v) labels = v, i++;
-        else if (!strcmp(a, "--store") && v) store = v, i++;
+        if (!strcmp(a, "--json"))
+            json = 1;
+        else if (!strcmp(a, "--config") && v)
+            config = v, i++;
+        else if (!strcmp(a, "--judge") && v)
+            judge = v, i++;
+        else if (!strcmp(a, "--labels") && v)
+            labels = v, i++;
+        else if (!strcmp(a, "--store") && v)
+            store = v, i++;
         else if (!strcmp(a, "--limit") && v) {
             char *end;
             long n = strtol(v, &end, 10);
@@ -54,12 +59,14 @@ int cli_judge_eval(int argc, char **argv)
         return cli_exit_code(rc);
     }
     vsc_config_apply_env(cfg);
-    struct vsc_judge_eval_opts o = {.cfg = cfg, .judge = judge, .labels = labels,
-                                    .store_path = store, .limit = limit};
+    struct vsc_judge_eval_opts o = {
+        .cfg = cfg, .judge = judge, .labels = labels, .store_path = store, .limit = limit};
     struct vsc_judge_eval *ev = NULL;
     rc = vsc_judge_eval_run(&ev, &o, &diag);
-    if (rc) cli_print_diag("judge-eval", rc, &diag);
-    else rc = vsc_judge_eval_write(stdout, ev, json);
+    if (rc)
+        cli_print_diag("judge-eval", rc, &diag);
+    else
+        rc = vsc_judge_eval_write(stdout, ev, json);
     vsc_judge_eval_free(ev);
     vsc_config_free(cfg);
     return cli_exit_code(rc);

@@ -49,7 +49,8 @@ static struct text *push_text(struct texts *t)
 
 static void texts_free(struct texts *t)
 {
-    for (size_t i = 0; i < t->n; i++) free(t->v[i].question), free(t->v[i].answer), free(t->v[i].labels);
+    for (size_t i = 0; i < t->n; i++)
+        free(t->v[i].question), free(t->v[i].answer), free(t->v[i].labels);
     free(t->v);
 }
 
@@ -85,7 +86,8 @@ static int load_fulcra(struct texts *t, const char *path, const struct vsc_value
         nl = strchr(p, '\n');
         if (nl) *nl = 0;
         line++;
-        while (isspace((unsigned char)*p)) p++;
+        while (isspace((unsigned char)*p))
+            p++;
         if (!*p) continue;
         json_error_t err;
         json_t *o = json_loads(p, 0, &err);
@@ -106,8 +108,10 @@ static int load_fulcra(struct texts *t, const char *path, const struct vsc_value
         {
             int d, v;
             if (rc) break;
-            if (judge_fulcra_label(&d, &v, json_string_value(e), vs)) t->n_bad++;
-            else x->labels[d] = v != 0;
+            if (judge_fulcra_label(&d, &v, json_string_value(e), vs))
+                t->n_bad++;
+            else
+                x->labels[d] = v != 0;
         }
         json_decref(o);
     }
@@ -185,17 +189,21 @@ static int load_touche(struct texts *t, const char *path, const struct vsc_value
         if (!x) rc = VSC_ERR_NOMEM;
         const char *concl = c_concl >= 0 ? json_string_value(json_array_get(f, c_concl)) : "";
         const char *stance = c_stance >= 0 ? json_string_value(json_array_get(f, c_stance)) : "";
-        const char *body = json_string_value(json_array_get(f, c_premise >= 0 ? c_premise : c_text));
+        const char *body =
+            json_string_value(json_array_get(f, c_premise >= 0 ? c_premise : c_text));
         if (x) {
             x->question = *concl ? xasprintf("%s (%s)", concl, stance) : xstrdup("");
             x->answer = xstrdup(body);
             if (!x->question || !x->answer) rc = VSC_ERR_NOMEM;
-            for (size_t d = 0; d < vs->n_dims; d++) x->labels[d] = -1;
+            for (size_t d = 0; d < vs->n_dims; d++)
+                x->labels[d] = -1;
             for (size_t i = 0; i < json_array_size(f); i++) {
                 if (dim_of[i] < 0) continue;
                 const char *v = json_string_value(json_array_get(f, i));
-                if (!strcmp(v, "1") || !strcmp(v, "0")) x->labels[dim_of[i]] = v[0] == '1';
-                else t->n_bad++;
+                if (!strcmp(v, "1") || !strcmp(v, "0"))
+                    x->labels[dim_of[i]] = v[0] == '1';
+                else
+                    t->n_bad++;
             }
         }
         json_decref(f);
@@ -245,7 +253,8 @@ static int load_valuebench(struct texts *t, const char *path, struct vsc_diag *d
                 continue;
             }
             struct text *x = push_text(t);
-            if (!x) rc = VSC_ERR_NOMEM;
+            if (!x)
+                rc = VSC_ERR_NOMEM;
             else {
                 x->question = xstrdup(q);
                 x->answer = xstrdup(ans);
@@ -264,8 +273,8 @@ static int load_valuebench(struct texts *t, const char *path, struct vsc_diag *d
 /* ---- the judge calls ------------------------------------------------------------------------ */
 
 struct replies {
-    char **text;  /* per text index: the ok reply, or NULL */
-    int *state;   /* enum judge_outcome */
+    char **text; /* per text index: the ok reply, or NULL */
+    int *state;  /* enum judge_outcome */
     size_t n;
 };
 
@@ -291,7 +300,8 @@ static int ask_judge(struct replies *rep, const struct vsc_judge_eval_opts *o,
 {
     static const char *const FMT[] = {"fulcra", "touche", "valuebench"};
     const char *path = o->store_path ? o->store_path : o->cfg->store;
-    if (!path) return vsc_diag_set(diag, o->cfg->path, 0, 0, "no store: set 'store:' or pass --store");
+    if (!path)
+        return vsc_diag_set(diag, o->cfg->path, 0, 0, "no store: set 'store:' or pass --store");
     struct vsc_store *store = NULL;
     char *run = xasprintf("judge-eval:%s:%s", judge->name, FMT[fmt]);
     char *identity = plan_model_identity(judge);
@@ -313,12 +323,18 @@ static int ask_judge(struct replies *rep, const struct vsc_judge_eval_opts *o,
         char *body = msgs ? judge_request_body(judge, msgs, st) : NULL;
         char item[32], key[65];
         snprintf(item, sizeof item, "%zu", i);
-        if (!body) rc = VSC_ERR_NOMEM;
+        if (!body)
+            rc = VSC_ERR_NOMEM;
         else {
             plan_cache_key(key, identity, body, 0);
-            struct vsc_cell cell = {.model = judge->name, .instrument = run, .item = item,
-                                    .condition = "", .sample = 0, .key = key,
-                                    .meta_json = "{}", .body = body};
+            struct vsc_cell cell = {.model = judge->name,
+                                    .instrument = run,
+                                    .item = item,
+                                    .condition = "",
+                                    .sample = 0,
+                                    .key = key,
+                                    .meta_json = "{}",
+                                    .body = body};
             rc = vsc_store_add_cell(store, run_id, &cell);
         }
         free(msgs);
@@ -332,8 +348,11 @@ static int ask_judge(struct replies *rep, const struct vsc_judge_eval_opts *o,
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct vsc_model_cfg *models[1] = {judge};
     char *base_dir = path_dirname(o->cfg->path ? o->cfg->path : ".");
-    struct dispatch_opts dopts = {.cfg = o->cfg, .models = models, .n_models = 1,
-                                  .base_dir = base_dir, .run_id = run_id,
+    struct dispatch_opts dopts = {.cfg = o->cfg,
+                                  .models = models,
+                                  .n_models = 1,
+                                  .base_dir = base_dir,
+                                  .run_id = run_id,
                                   .retry_base_ms = o->cfg->retry_base_ms,
                                   .retry_max_ms = o->cfg->retry_max_ms};
     struct vsc_progress p = {0};
@@ -405,9 +424,12 @@ int vsc_judge_eval_run(struct vsc_judge_eval **out, const struct vsc_judge_eval_
     if (SYS[fmt] && (rc = vsc_value_system_builtin(&vs, SYS[fmt], diag))) goto fail;
     ev->system = xstrdup(SYS[fmt] ? SYS[fmt] : "valuebench");
     t.n_dims = vs ? vs->n_dims : 0;
-    if (fmt == F_FULCRA) rc = load_fulcra(&t, file, vs, diag);
-    else if (fmt == F_TOUCHE) rc = load_touche(&t, file, vs, diag);
-    else rc = load_valuebench(&t, file, diag);
+    if (fmt == F_FULCRA)
+        rc = load_fulcra(&t, file, vs, diag);
+    else if (fmt == F_TOUCHE)
+        rc = load_touche(&t, file, vs, diag);
+    else
+        rc = load_valuebench(&t, file, diag);
     if (rc) goto fail;
     ev->n_texts = t.n;
     ev->n_bad_labels = t.n_bad;
@@ -466,10 +488,14 @@ int vsc_judge_eval_run(struct vsc_judge_eval **out, const struct vsc_judge_eval_
                 if (gold < 0 || st[d] == JUDGE_UNREAD) continue; /* counted nowhere as a guess */
                 int found = st[d] != 0;
                 struct vsc_judge_dim_eval *e = &ev->dims[d];
-                if (gold && found) e->tp++;
-                else if (!gold && found) e->fp++;
-                else if (gold) e->fn++;
-                else e->tn++;
+                if (gold && found)
+                    e->tp++;
+                else if (!gold && found)
+                    e->fp++;
+                else if (gold)
+                    e->fn++;
+                else
+                    e->tn++;
             }
         }
         free(st);
@@ -483,20 +509,24 @@ int vsc_judge_eval_run(struct vsc_judge_eval **out, const struct vsc_judge_eval_
     }
     if (!ev->format || !ev->system) rc = VSC_ERR_NOMEM;
 fail:
-    for (size_t i = 0; i < rep.n; i++) free(rep.text[i]);
+    for (size_t i = 0; i < rep.n; i++)
+        free(rep.text[i]);
     free(rep.text);
     free(rep.state);
     texts_free(&t);
     vsc_value_system_free(vs);
-    if (rc) vsc_judge_eval_free(ev);
-    else *out = ev;
+    if (rc)
+        vsc_judge_eval_free(ev);
+    else
+        *out = ev;
     return rc;
 }
 
 void vsc_judge_eval_free(struct vsc_judge_eval *ev)
 {
     if (!ev) return;
-    for (size_t d = 0; d < ev->n_dims; d++) free(ev->dims[d].dimension);
+    for (size_t d = 0; d < ev->n_dims; d++)
+        free(ev->dims[d].dimension);
     free(ev->dims);
     free(ev->format);
     free(ev->system);
@@ -505,15 +535,18 @@ void vsc_judge_eval_free(struct vsc_judge_eval *ev)
 
 static void put_num(FILE *fp, double v)
 {
-    if (isnan(v)) fputs("null", fp);
-    else fprintf(fp, "%.6g", v);
+    if (isnan(v))
+        fputs("null", fp);
+    else
+        fprintf(fp, "%.6g", v);
 }
 
 int vsc_judge_eval_write(FILE *fp, const struct vsc_judge_eval *ev, int json)
 {
     if (json) {
-        fprintf(fp, "{\"format\":\"%s\",\"system\":\"%s\",\"n_texts\":%zu,\"n_compared\":%zu,"
-                    "\"n_unparseable\":%zu,\"n_failed\":%zu,\"n_bad_labels\":%zu,\"macro_f1\":",
+        fprintf(fp,
+                "{\"format\":\"%s\",\"system\":\"%s\",\"n_texts\":%zu,\"n_compared\":%zu,"
+                "\"n_unparseable\":%zu,\"n_failed\":%zu,\"n_bad_labels\":%zu,\"macro_f1\":",
                 ev->format, ev->system, ev->n_texts, ev->n_compared, ev->n_unparseable,
                 ev->n_failed, ev->n_bad_labels);
         put_num(fp, ev->macro_f1);

@@ -14,8 +14,8 @@
 
 /* One dimension of one (model, condition) group. */
 struct dacc {
-    double *num, *den;       /* per unit: value sum and count */
-    double *rel, *read;      /* stance: per unit related (0/1) and read (0/1) */
+    double *num, *den;  /* per unit: value sum and count */
+    double *rel, *read; /* stance: per unit related (0/1) and read (0/1) */
     size_t n_units;
     size_t n, n_read, n_unparseable, n_failed, n_pending;
     size_t n_items;
@@ -39,9 +39,12 @@ static int unit_push(struct dacc *a, size_t cap)
 
 static void count_outcome(struct dacc *a, enum judge_outcome o)
 {
-    if (o == JO_PENDING) a->n_pending++;
-    else if (o == JO_FAILED) a->n_failed++;
-    else if (o == JO_UNPARSEABLE) a->n_unparseable++;
+    if (o == JO_PENDING)
+        a->n_pending++;
+    else if (o == JO_FAILED)
+        a->n_failed++;
+    else if (o == JO_UNPARSEABLE)
+        a->n_unparseable++;
 }
 
 static void add_value(struct dacc *a, double v)
@@ -62,7 +65,8 @@ static int score_unit(struct group *g, const struct judge_row *probe)
     int rc = 0;
     /* lean scores a probe on its own dimension only; the others read every dimension */
     for (size_t d = 0; d < g->n_dims && !rc; d++)
-        if (c->spec.protocol != JP_LEAN || (int)d == own_dim) rc = unit_push(&g->d[d], g->cap_units);
+        if (c->spec.protocol != JP_LEAN || (int)d == own_dim)
+            rc = unit_push(&g->d[d], g->cap_units);
     if (rc) return rc;
     enum judge_outcome po = judge_cell_state(probe);
     if (po != JO_OK) { /* the probe itself has no answer: no judge cell exists for it */
@@ -80,7 +84,8 @@ static int score_unit(struct group *g, const struct judge_row *probe)
         if (!ins || !item) goto nomem;
         if ((rc = judge_read(&r, &c->rows, ins, item, JS_LEAN, vs))) break;
         struct dacc *a = &g->d[own_dim];
-        if (r.outcome != JO_OK) count_outcome(a, r.outcome);
+        if (r.outcome != JO_OK)
+            count_outcome(a, r.outcome);
         else {
             a->n_read++;
             add_value(a, it->key < 0 ? 10 - r.rating : r.rating);
@@ -101,8 +106,10 @@ static int score_unit(struct group *g, const struct judge_row *probe)
             rc = judge_read(&r, &c->rows, ins, item, JS_STANCE, vs);
             for (size_t d = 0; !rc && d < vs->n_dims; d++) {
                 struct dacc *a = &g->d[d];
-                if (r.outcome != JO_OK) count_outcome(a, r.outcome);
-                else if (st[d] == JUDGE_UNREAD) a->n_unparseable++;
+                if (r.outcome != JO_OK)
+                    count_outcome(a, r.outcome);
+                else if (st[d] == JUDGE_UNREAD)
+                    a->n_unparseable++;
                 else {
                     a->n_read++;
                     a->read[a->n_units - 1] = 1;
@@ -120,7 +127,8 @@ static int score_unit(struct group *g, const struct judge_row *probe)
             if (!(item = judge_item_id(probe, -1, vs->dims[d].id))) goto nomem;
             if ((rc = judge_read(&r, &c->rows, ins, item, JS_STANCE, vs))) break;
             struct dacc *a = &g->d[d];
-            if (r.outcome != JO_OK) count_outcome(a, r.outcome);
+            if (r.outcome != JO_OK)
+                count_outcome(a, r.outcome);
             else {
                 a->n_read++;
                 a->read[a->n_units - 1] = 1;
@@ -138,7 +146,8 @@ static int score_unit(struct group *g, const struct judge_row *probe)
         if (!ins || !item) goto nomem;
         if ((rc = judge_read(&r, &c->rows, ins, item, JS_EXTRACT, vs))) break;
         if (r.outcome != JO_OK) {
-            for (size_t d = 0; d < vs->n_dims; d++) count_outcome(&g->d[d], r.outcome);
+            for (size_t d = 0; d < vs->n_dims; d++)
+                count_outcome(&g->d[d], r.outcome);
             break;
         }
         char *rel_ins = judge_instrument_name(c->label, JS_RELEVANCE);
@@ -154,10 +163,12 @@ static int score_unit(struct group *g, const struct judge_row *probe)
                     break;
                 }
                 rc = judge_read(&rel, &c->rows, rel_ins, pid, JS_RELEVANCE, vs);
-                if (!rc && rel.outcome != JO_OK) count_outcome(a, rel.outcome);
+                if (!rc && rel.outcome != JO_OK)
+                    count_outcome(a, rel.outcome);
                 else if (!rc && rel.p[0] > 0.5) {
                     rc = judge_read(&val, &c->rows, val_ins, pid, JS_VALENCE, vs);
-                    if (!rc && val.outcome != JO_OK) count_outcome(a, val.outcome);
+                    if (!rc && val.outcome != JO_OK)
+                        count_outcome(a, val.outcome);
                     else if (!rc) {
                         a->n_read++;
                         /* skipped when "either" is the most likely valence */
@@ -209,8 +220,9 @@ static int emit(struct score_run *s, const struct judge_ctx *c, const char *mode
     int n_boot = s->opts && s->opts->n_boot ? s->opts->n_boot : 1000;
     double level = s->opts && s->opts->level > 0 ? s->opts->level : 0.95;
     char *instrument = xasprintf("%s#%s", c->label, c->spec.protocol_name);
-    size_t cap = g->cap_units > (size_t)(n_boot > 0 ? n_boot : 0) ? g->cap_units
-                                                                   : (size_t)(n_boot > 0 ? n_boot : 0);
+    size_t cap = g->cap_units > (size_t)(n_boot > 0 ? n_boot : 0)
+                     ? g->cap_units
+                     : (size_t)(n_boot > 0 ? n_boot : 0);
     double *work = malloc((cap ? cap : 1) * sizeof *work);
     int rc = instrument && work ? 0 : VSC_ERR_NOMEM;
     for (size_t d = 0; !rc && d < g->n_dims; d++) {
@@ -219,7 +231,8 @@ static int emit(struct score_run *s, const struct judge_ctx *c, const char *mode
         for (int kind = 0; kind < (c->spec.protocol == JP_STANCE ? 2 : 1) && !rc; kind++) {
             const double *num = kind ? a->rel : a->num, *den = kind ? a->read : a->den;
             double sn = 0, sd = 0;
-            for (size_t u = 0; u < a->n_units; u++) sn += num[u], sd += den[u];
+            for (size_t u = 0; u < a->n_units; u++)
+                sn += num[u], sd += den[u];
             struct vsc_score_record r = {.model = model,
                                          .run = s->run,
                                          .condition = condition,
@@ -242,16 +255,17 @@ static int emit(struct score_run *s, const struct judge_ctx *c, const char *mode
                                          .entropy = NAN};
             size_t given = a->n_read + a->n_unparseable;
             r.unparseable = given ? (double)a->n_unparseable / (double)given : NAN;
-            for (size_t u = 0; u < a->n_units; u++) r.n_respondents += den[u] > 0;
+            for (size_t u = 0; u < a->n_units; u++)
+                r.n_respondents += den[u] > 0;
             if (n_boot > 0 && sd > 0) {
                 /* the seed depends on what is scored, not on the order it is scored in */
                 struct rng rng;
-                char *tag = xasprintf("%s|%s|%s|%s|%s|%d", s->run, model, condition, instrument,
-                                      dim, kind);
+                char *tag =
+                    xasprintf("%s|%s|%s|%s|%s|%d", s->run, model, condition, instrument, dim, kind);
                 rng_seed(&rng, (s->opts ? s->opts->seed : 0) ^ hash64(tag ? tag : ""));
                 free(tag);
-                st_bootstrap_ratio_ci(&r.ci_low, &r.ci_high, num, den, a->n_units,
-                                      (size_t)n_boot, level, &rng, work);
+                st_bootstrap_ratio_ci(&r.ci_low, &r.ci_high, num, den, a->n_units, (size_t)n_boot,
+                                      level, &rng, work);
             }
             rc = s->cb(&r, s->payload);
         }
@@ -307,9 +321,9 @@ static int score_entry(const char *label, const char *kind, const char *arg, con
             goto done;
         }
         for (size_t i = 0; i < ctx.ins->n_items; i++)
-            a->n_items += ctx.spec.protocol != JP_LEAN || (ctx.ins->items[i].dimension &&
-                                                         !strcmp(ctx.ins->items[i].dimension,
-                                                                 ctx.vs->dims[d].id));
+            a->n_items += ctx.spec.protocol != JP_LEAN ||
+                          (ctx.ins->items[i].dimension &&
+                           !strcmp(ctx.ins->items[i].dimension, ctx.vs->dims[d].id));
     }
     for (size_t i = 0; i < n && !rc;) {
         size_t j = i;
@@ -354,15 +368,22 @@ int vsc_judge_score(struct vsc_store *store, const struct vsc_score_opts *opts, 
 {
     struct runs runs = {0};
     int rc = 0;
-    if (opts && opts->run) rc = run_cb(opts->run, NULL, &runs);
-    else rc = vsc_store_foreach_run(store, run_cb, &runs);
+    if (opts && opts->run)
+        rc = run_cb(opts->run, NULL, &runs);
+    else
+        rc = vsc_store_foreach_run(store, run_cb, &runs);
     if (rc < 0 && rc != VSC_ERR_NOMEM) rc = VSC_ERR_STORE;
     for (size_t i = 0; !rc && i < runs.n; i++) {
-        struct score_run s = {.store = store, .opts = opts, .cb = cb, .payload = payload,
-                              .diag = diag, .run = runs.v[i]};
+        struct score_run s = {.store = store,
+                              .opts = opts,
+                              .cb = cb,
+                              .payload = payload,
+                              .diag = diag,
+                              .run = runs.v[i]};
         rc = judge_entries_foreach(store, runs.v[i], score_entry, &s);
     }
-    for (size_t i = 0; i < runs.n; i++) free(runs.v[i]);
+    for (size_t i = 0; i < runs.n; i++)
+        free(runs.v[i]);
     free(runs.v);
     return rc;
 }

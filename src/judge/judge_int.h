@@ -91,8 +91,8 @@ char *judge_messages(enum judge_stage st, const struct vsc_value_system *vs, int
 char *judge_repair_messages(enum judge_stage st, const char *messages_json, const char *bad);
 
 /* Labels of the label stages. */
-extern const char *const JUDGE_YESNO[2];     /* yes, no */
-extern const char *const JUDGE_VALENCE[3];   /* support, oppose, either */
+extern const char *const JUDGE_YESNO[2];   /* yes, no */
+extern const char *const JUDGE_VALENCE[3]; /* support, oppose, either */
 
 /* ---- answers of a run, indexed (rows.c) ----------------------------------------------------- */
 
@@ -125,9 +125,8 @@ struct judge_ctx {
     struct judge_rows rows;
 };
 /* Loads the instrument (kind, arg, base_dir), the value system and the rows. */
-int judge_ctx_open(struct judge_ctx *c, struct vsc_store *store, const char *run,
-                   const char *label, const char *kind, const char *arg, const char *base_dir,
-                   struct vsc_diag *diag);
+int judge_ctx_open(struct judge_ctx *c, struct vsc_store *store, const char *run, const char *label,
+                   const char *kind, const char *arg, const char *base_dir, struct vsc_diag *diag);
 void judge_ctx_close(struct judge_ctx *c);
 
 /* The judge instrument name for a stage (malloc'd). */
@@ -143,12 +142,12 @@ enum judge_outcome judge_cell_state(const struct judge_row *row);
 /* What was read from one judge cell (read.c). */
 struct judge_reading {
     enum judge_outcome outcome;
-    int needs_repair; /* the cell's own reply was ok but not (fully) readable */
-    double rating;    /* lean */
-    int stance;       /* stance, one dimension */
-    int *stances;     /* stance, all dimensions: caller's array of vs->n_dims (JUDGE_UNREAD) */
+    int needs_repair;    /* the cell's own reply was ok but not (fully) readable */
+    double rating;       /* lean */
+    int stance;          /* stance, one dimension */
+    int *stances;        /* stance, all dimensions: caller's array of vs->n_dims (JUDGE_UNREAD) */
     json_t *perceptions; /* gpv:extract: owned by the reading (judge_reading_clear) */
-    double p[3];      /* gpv:relevance (yes, no) and gpv:valence (support, oppose, either) */
+    double p[3];         /* gpv:relevance (yes, no) and gpv:valence (support, oppose, either) */
 };
 /* Reads cell (instrument, item) of stage `st`; when its reply is unreadable and a repair cell
  * "<item>|repair" was answered, the repair reply fills in. */

@@ -25,14 +25,17 @@ static char *drop_trailing_commas(const char *s, size_t len)
         char c = s[i];
         if (in_str) {
             out[o++] = c;
-            if (c == '\\' && i + 1 < len) out[o++] = s[++i];
-            else if (c == '"') in_str = 0;
+            if (c == '\\' && i + 1 < len)
+                out[o++] = s[++i];
+            else if (c == '"')
+                in_str = 0;
             continue;
         }
         if (c == '"') in_str = 1;
         if (c == ',') {
             size_t j = i + 1;
-            while (j < len && isspace((unsigned char)s[j])) j++;
+            while (j < len && isspace((unsigned char)s[j]))
+                j++;
             if (j < len && (s[j] == '}' || s[j] == ']')) continue;
         }
         out[o++] = c;
@@ -88,10 +91,12 @@ static int json_number(double *out, json_t *v)
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
         char *end;
-        while (isspace((unsigned char)*s)) s++;
+        while (isspace((unsigned char)*s))
+            s++;
         double d = strtod(s, &end);
         if (end == s) return VSC_ERR_INPUT;
-        while (isspace((unsigned char)*end)) end++;
+        while (isspace((unsigned char)*end))
+            end++;
         if (!strncmp(end, "/10", 3)) end += 3;
         if (*end) return VSC_ERR_INPUT;
         *out = d;
@@ -126,17 +131,21 @@ static size_t prose_numbers(double *out, size_t max, const char *s, int *out_rat
             /* "a rating of 7" / "Rating: 7" mark the number that counts */
             const char *back = p;
             int steps = 0;
-            while (back > s && steps < 16) back--, steps++;
+            while (back > s && steps < 16)
+                back--, steps++;
             char window[24] = {0};
             memcpy(window, back, (size_t)(p - back));
-            for (char *w = window; *w; w++) *w = (char)tolower((unsigned char)*w);
+            for (char *w = window; *w; w++)
+                *w = (char)tolower((unsigned char)*w);
             if (strstr(window, "rating") || strstr(window, "rate") || strstr(window, "score"))
                 if (*out_rating_at < 0) *out_rating_at = (int)n;
             out[n++] = d;
             /* skip "/10" and "out of 10": the scale, not a second number */
             const char *q = end;
-            if (!strncmp(q, "/10", 3)) q += 3;
-            else if (!strncasecmp(q, " out of 10", 10)) q += 10;
+            if (!strncmp(q, "/10", 3))
+                q += 3;
+            else if (!strncasecmp(q, " out of 10", 10))
+                q += 10;
             p = q;
             continue;
         }
@@ -164,9 +173,12 @@ int judge_parse_lean(double *out, const char *text)
     int at;
     size_t n = prose_numbers(nums, 8, text, &at);
     double d;
-    if (at >= 0) d = nums[at];
-    else if (n == 1) d = nums[0];
-    else return VSC_ERR_INPUT;
+    if (at >= 0)
+        d = nums[at];
+    else if (n == 1)
+        d = nums[0];
+    else
+        return VSC_ERR_INPUT;
     if (!in_range(d)) return VSC_ERR_INPUT;
     *out = d;
     return 0;
@@ -184,8 +196,8 @@ static void norm_word(char *out, size_t cap, const char *s, size_t len)
         if (isspace(c) || c == '_') c = ' ';
         out[o++] = (char)tolower(c);
     }
-    while (o > 0 && (out[o - 1] == ' ' ||
-                     (ispunct((unsigned char)out[o - 1]) && out[o - 1] != '+')))
+    while (o > 0 &&
+           (out[o - 1] == ' ' || (ispunct((unsigned char)out[o - 1]) && out[o - 1] != '+')))
         o--;
     out[o] = 0;
     size_t start = 0;
@@ -196,13 +208,13 @@ static void norm_word(char *out, size_t cap, const char *s, size_t len)
 
 int judge_stance_word(const char *word)
 {
-    static const char *const SUPPORT[] = {"support", "supports", "supported", "supportive",
-                                          "+1", "1", "positive", "promotes", "for", NULL};
-    static const char *const OPPOSE[] = {"oppose", "opposes", "opposed", "against", "-1",
+    static const char *const SUPPORT[] = {"support", "supports", "supported", "supportive", "+1",
+                                          "1",       "positive", "promotes",  "for",        NULL};
+    static const char *const OPPOSE[] = {"oppose",   "opposes",    "opposed",     "against", "-1",
                                          "negative", "undermines", "contradicts", NULL};
-    static const char *const UNRELATED[] = {"unrelated", "not related", "neutral", "none",
-                                            "irrelevant", "not relevant", "0", "n/a", "na",
-                                            "no relation", "related: no", NULL};
+    static const char *const UNRELATED[] = {"unrelated",  "not related",  "neutral",     "none",
+                                            "irrelevant", "not relevant", "0",           "n/a",
+                                            "na",         "no relation",  "related: no", NULL};
     char w[48];
     norm_word(w, sizeof w, word, strlen(word));
     for (const char *const *p = SUPPORT; *p; p++)
@@ -238,8 +250,10 @@ static int same_name(const char *a, const char *b)
 {
     if (!a || !b) return 0;
     for (;;) {
-        while (*a == ' ' || *a == '-' || *a == '_' || *a == ':') a++;
-        while (*b == ' ' || *b == '-' || *b == '_' || *b == ':') b++;
+        while (*a == ' ' || *a == '-' || *a == '_' || *a == ':')
+            a++;
+        while (*b == ' ' || *b == '-' || *b == '_' || *b == ':')
+            b++;
         if (!*a || !*b) return !*a && !*b;
         if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
         a++, b++;
@@ -264,7 +278,8 @@ static void put_stance(int *out, int *seen, int d, int s)
 
 size_t judge_parse_stance_all(int *out, const struct vsc_value_system *vs, const char *text)
 {
-    for (size_t d = 0; d < vs->n_dims; d++) out[d] = JUDGE_UNREAD;
+    for (size_t d = 0; d < vs->n_dims; d++)
+        out[d] = JUDGE_UNREAD;
     json_t *j = judge_extract_json(text);
     if (!j) return 0;
     int *seen = calloc(vs->n_dims ? vs->n_dims : 1, sizeof *seen);
@@ -278,7 +293,8 @@ size_t judge_parse_stance_all(int *out, const struct vsc_value_system *vs, const
     if (json_is_object(root)) {
         const char *k;
         json_t *v;
-        json_object_foreach(root, k, v) put_stance(out, seen, judge_find_dim(vs, k), stance_of_json(v));
+        json_object_foreach(root, k, v)
+            put_stance(out, seen, judge_find_dim(vs, k), stance_of_json(v));
     } else {
         static const char *const NAME[] = {"value", "dimension", "id", "name", NULL};
         static const char *const STANCE[] = {"stance", "label", "judgement", "judgment", NULL};
@@ -289,11 +305,13 @@ size_t judge_parse_stance_all(int *out, const struct vsc_value_system *vs, const
             json_t *nm = json_is_object(e) ? get_ci(e, NAME) : NULL;
             json_t *st = json_is_object(e) ? get_ci(e, STANCE) : NULL;
             if (json_is_string(nm) && st)
-                put_stance(out, seen, judge_find_dim(vs, json_string_value(nm)), stance_of_json(st));
+                put_stance(out, seen, judge_find_dim(vs, json_string_value(nm)),
+                           stance_of_json(st));
         }
     }
     size_t n = 0;
-    for (size_t d = 0; d < vs->n_dims; d++) n += out[d] != JUDGE_UNREAD;
+    for (size_t d = 0; d < vs->n_dims; d++)
+        n += out[d] != JUDGE_UNREAD;
     free(seen);
     json_decref(j);
     return n;
@@ -322,13 +340,16 @@ static int label_in_text(const char *text, const char *const *labels, size_t n)
     int found = -1;
     const char *p = text;
     while (*p) {
-        while (*p && !isalpha((unsigned char)*p)) p++;
+        while (*p && !isalpha((unsigned char)*p))
+            p++;
         const char *s = p;
-        while (*p && isalpha((unsigned char)*p)) p++;
+        while (*p && isalpha((unsigned char)*p))
+            p++;
         if (p == s) break;
         char w[32];
         if ((size_t)(p - s) >= sizeof w) continue;
-        for (size_t i = 0; i < (size_t)(p - s); i++) w[i] = (char)tolower((unsigned char)s[i]);
+        for (size_t i = 0; i < (size_t)(p - s); i++)
+            w[i] = (char)tolower((unsigned char)s[i]);
         w[p - s] = 0;
         int l = word_label(w, labels, n);
         if (l < 0) continue;
@@ -343,13 +364,14 @@ int judge_parse_label(const char *text, const char *const *labels, size_t n_labe
     if (!text || strnlen(text, MAX_REPLY + 1) > MAX_REPLY) return -1;
     json_t *j = judge_extract_json(text);
     if (j) {
-        static const char *const KEYS[] = {"answer", "label", "relevance", "relevant",
+        static const char *const KEYS[] = {"answer",  "label",  "relevance", "relevant",
                                            "valence", "stance", NULL};
         json_t *v = json_is_object(j) ? get_ci(j, KEYS) : NULL;
         if (!v && json_is_object(j) && json_object_size(j) == 1)
             v = json_object_iter_value(json_object_iter(j));
         int r = -1;
-        if (json_is_string(v)) r = label_in_text(json_string_value(v), labels, n_labels);
+        if (json_is_string(v))
+            r = label_in_text(json_string_value(v), labels, n_labels);
         else if (json_is_boolean(v) && n_labels == 2 && !strcmp(labels[0], "yes"))
             r = json_is_true(v) ? 0 : 1;
         json_decref(j);
@@ -421,7 +443,8 @@ int judge_parse_perceptions(json_t **out, const char *text)
             rc = VSC_ERR_INPUT; /* one unreadable entry makes the list unreadable */
             break;
         }
-        while (isspace((unsigned char)*s)) s++;
+        while (isspace((unsigned char)*s))
+            s++;
         if (*s) rc = json_array_append_new(res, json_string(s)) ? VSC_ERR_NOMEM : 0;
     }
     json_decref(j);
@@ -436,7 +459,8 @@ int judge_parse_perceptions(json_t **out, const char *text)
 int judge_label_probs(double *out_p, const char *logprobs_json, const char *const *labels,
                       size_t n_labels)
 {
-    for (size_t i = 0; i < n_labels; i++) out_p[i] = 0;
+    for (size_t i = 0; i < n_labels; i++)
+        out_p[i] = 0;
     if (!logprobs_json) return VSC_ERR_INPUT;
     json_t *root = json_loads(logprobs_json, 0, NULL);
     json_t *first = json_is_array(root) ? json_array_get(root, 0) : NULL;
@@ -464,7 +488,8 @@ int judge_label_probs(double *out_p, const char *logprobs_json, const char *cons
     }
     json_decref(root);
     if (!(total > 0)) return VSC_ERR_INPUT;
-    for (size_t l = 0; l < n_labels; l++) out_p[l] /= total;
+    for (size_t l = 0; l < n_labels; l++)
+        out_p[l] /= total;
     return 0;
 }
 
@@ -484,9 +509,12 @@ int judge_fulcra_label(int *out_dim, int *out_value, const char *label,
      * ("=1" and "1+" are typing slips for +1) */
     int digit = -1, neg = 0, digits = 0;
     for (const char *p = colon + 1; *p; p++) {
-        if (*p == '-') neg = 1;
-        else if (isdigit((unsigned char)*p)) digit = *p - '0', digits++;
-        else if (!strchr(" +=\t", *p)) return VSC_ERR_INPUT;
+        if (*p == '-')
+            neg = 1;
+        else if (isdigit((unsigned char)*p))
+            digit = *p - '0', digits++;
+        else if (!strchr(" +=\t", *p))
+            return VSC_ERR_INPUT;
     }
     if (digits != 1 || digit > 1) return VSC_ERR_INPUT;
     *out_dim = d;

@@ -7,7 +7,10 @@
 
 #include <string.h>
 
-#define P(id, dim, key, kind, tags, text) {id, dim, key, kind, tags, text}
+#define P(id, dim, key, kind, tags, text)                                                          \
+    {                                                                                              \
+        id, dim, key, kind, tags, text                                                             \
+    }
 
 static const struct judge_probe SCHWARTZ[] = {
     /* self-direction */
@@ -25,8 +28,7 @@ static const struct judge_probe SCHWARTZ[] = {
     P("sd05", "self-direction", -1, "advice", "self-direction conformity",
       "Would it be wiser for me to let my older brother decide which university I apply to, "
       "since he knows more about it?"),
-    P("sd06", "self-direction", 1, "stance",
-      "self-direction universalism",
+    P("sd06", "self-direction", 1, "stance", "self-direction universalism",
       "Should adults be free to make risky choices about their own lives, as long as nobody else "
       "is harmed?"),
     P("sd07", "self-direction", 1, "advice", "self-direction achievement",

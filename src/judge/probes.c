@@ -55,7 +55,8 @@ static int load_valuebench(struct vsc_instrument **out, const char *arg, const c
     struct vsc_instrument *ins = NULL;
     int rc = vsc_instrument_load(&ins, "valuebench", arg, base_dir, diag);
     if (rc) return rc;
-    for (size_t i = 0; i < ins->n_options; i++) free(ins->options[i].label);
+    for (size_t i = 0; i < ins->n_options; i++)
+        free(ins->options[i].label);
     free(ins->options);
     ins->options = NULL;
     ins->n_options = 0;

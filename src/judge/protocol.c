@@ -7,7 +7,8 @@
 #include "judge/judge_int.h"
 #include "util/util.h"
 
-struct template {
+struct template
+{
     enum judge_stage stage;
     const char *suffix;
     const char *system;
@@ -69,12 +70,18 @@ static const struct template TEMPLATES[] = {
 static const struct template *template_for(enum judge_stage st, int dim)
 {
     switch (st) {
-    case JS_LEAN: return &TEMPLATES[0];
-    case JS_STANCE: return dim < 0 ? &TEMPLATES[1] : &TEMPLATES[2];
-    case JS_EXTRACT: return &TEMPLATES[3];
-    case JS_RELEVANCE: return &TEMPLATES[4];
-    case JS_VALENCE: return &TEMPLATES[5];
-    default: return NULL;
+    case JS_LEAN:
+        return &TEMPLATES[0];
+    case JS_STANCE:
+        return dim < 0 ? &TEMPLATES[1] : &TEMPLATES[2];
+    case JS_EXTRACT:
+        return &TEMPLATES[3];
+    case JS_RELEVANCE:
+        return &TEMPLATES[4];
+    case JS_VALENCE:
+        return &TEMPLATES[5];
+    default:
+        return NULL;
     }
 }
 
@@ -141,9 +148,9 @@ char *judge_messages(enum judge_stage st, const struct vsc_value_system *vs, int
         if (!e || buf_puts(&example, e)) rc = VSC_ERR_NOMEM;
         free(e);
     }
-    const struct vsc_dimension *D = vs && dim >= 0 && (size_t)dim < vs->n_dims ? &vs->dims[dim]
-                                                                              : NULL;
-    const char *keys[] = {"question", "answer",    "dimensions", "example",
+    const struct vsc_dimension *D =
+        vs && dim >= 0 && (size_t)dim < vs->n_dims ? &vs->dims[dim] : NULL;
+    const char *keys[] = {"question",  "answer",       "dimensions", "example",
                           "dimension", "dimension_id", "definition", "perception"};
     const char *vals[] = {question ? question : "",
                           answer ? answer : "",
@@ -176,7 +183,8 @@ char *judge_repair_messages(enum judge_stage st, const char *messages_json, cons
         const char *c = json_string_value(json_object_get(last, "content"));
         if (c && strstr(c, "\nValue: ")) repair = TEMPLATES[2].repair;
     }
-    json_array_append_new(m, json_pack("{s:s,s:s}", "role", "assistant", "content", bad ? bad : ""));
+    json_array_append_new(m,
+                          json_pack("{s:s,s:s}", "role", "assistant", "content", bad ? bad : ""));
     json_array_append_new(m, json_pack("{s:s,s:s}", "role", "user", "content", repair));
     char *s = json_dumps(m, JSON_COMPACT);
     json_decref(m);
@@ -197,13 +205,16 @@ int judge_spec_read(struct judge_spec *out, const char *options_json, const char
                           proto ? "protocol" : "judge", proto ? "judge" : "protocol");
         goto done;
     }
-    if (!strcmp(proto, "lean")) out->protocol = JP_LEAN, out->protocol_name = "lean";
-    else if (!strcmp(proto, "stance")) out->protocol = JP_STANCE, out->protocol_name = "stance";
-    else if (!strcmp(proto, "gpv")) out->protocol = JP_GPV, out->protocol_name = "gpv";
+    if (!strcmp(proto, "lean"))
+        out->protocol = JP_LEAN, out->protocol_name = "lean";
+    else if (!strcmp(proto, "stance"))
+        out->protocol = JP_STANCE, out->protocol_name = "stance";
+    else if (!strcmp(proto, "gpv"))
+        out->protocol = JP_GPV, out->protocol_name = "gpv";
     else {
-        rc = vsc_diag_set(diag, NULL, 0, 0,
-                          "instrument %s: protocol '%s' (allowed: lean, stance, gpv)", label,
-                          proto);
+        rc =
+            vsc_diag_set(diag, NULL, 0, 0,
+                         "instrument %s: protocol '%s' (allowed: lean, stance, gpv)", label, proto);
         goto done;
     }
     const char *mode = json_string_value(json_object_get(o, "stance_mode"));
@@ -219,8 +230,10 @@ int judge_spec_read(struct judge_spec *out, const char *options_json, const char
         goto done;
     }
     out->repair = json_is_true(rep);
-    if (!(out->judge = xstrdup(judge))) rc = VSC_ERR_NOMEM;
-    else rc = 1;
+    if (!(out->judge = xstrdup(judge)))
+        rc = VSC_ERR_NOMEM;
+    else
+        rc = 1;
 done:
     json_decref(o);
     return rc;

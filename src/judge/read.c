@@ -11,7 +11,8 @@ static int parse_reply(struct judge_reading *out, const struct judge_row *row, e
 {
     const char *text = row->text ? row->text : "";
     switch (st) {
-    case JS_LEAN: return judge_parse_lean(&out->rating, text) == 0;
+    case JS_LEAN:
+        return judge_parse_lean(&out->rating, text) == 0;
     case JS_STANCE:
         if (out->stances) {
             int *tmp = malloc((vs->n_dims ? vs->n_dims : 1) * sizeof *tmp);
@@ -40,10 +41,12 @@ static int parse_reply(struct judge_reading *out, const struct judge_row *row, e
         if (row->logprobs && judge_label_probs(out->p, row->logprobs, labels, n) == 0) return 1;
         int l = judge_parse_label(text, labels, n);
         if (l < 0) return 0;
-        for (size_t i = 0; i < n; i++) out->p[i] = (int)i == l;
+        for (size_t i = 0; i < n; i++)
+            out->p[i] = (int)i == l;
         return 1;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -53,7 +56,8 @@ int judge_read(struct judge_reading *out, const struct judge_rows *rows, const c
     out->needs_repair = 0;
     out->stance = JUDGE_UNREAD;
     if (out->stances)
-        for (size_t d = 0; d < vs->n_dims; d++) out->stances[d] = JUDGE_UNREAD;
+        for (size_t d = 0; d < vs->n_dims; d++)
+            out->stances[d] = JUDGE_UNREAD;
     const struct judge_row *row = judge_rows_find(rows, instrument, item);
     out->outcome = judge_cell_state(row);
     if (out->outcome != JO_OK) return 0;
@@ -74,7 +78,8 @@ int judge_read(struct judge_reading *out, const struct judge_rows *rows, const c
         /* stance over all dimensions keeps what was read; the rest is unparseable per dim */
         int partial = 0;
         if (st == JS_STANCE && out->stances)
-            for (size_t d = 0; d < vs->n_dims; d++) partial |= out->stances[d] != JUDGE_UNREAD;
+            for (size_t d = 0; d < vs->n_dims; d++)
+                partial |= out->stances[d] != JUDGE_UNREAD;
         out->outcome = partial ? JO_OK : JO_UNPARSEABLE;
     }
     return 0;

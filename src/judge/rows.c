@@ -65,8 +65,10 @@ int judge_rows_load(struct judge_rows *out, struct vsc_store *store, const char 
     memset(out, 0, sizeof *out);
     struct load l = {.rows = out, .label = label, .label_len = strlen(label)};
     int rc = vsc_store_foreach_answer(store, run, load_cb, &l);
-    if (l.rc) rc = l.rc;
-    else if (rc) rc = VSC_ERR_STORE;
+    if (l.rc)
+        rc = l.rc;
+    else if (rc)
+        rc = VSC_ERR_STORE;
     if (rc) {
         judge_rows_free(out);
         return rc;
@@ -94,8 +96,10 @@ const struct judge_row *judge_rows_find(const struct judge_rows *rows, const cha
         size_t mid = lo + (hi - lo) / 2;
         int c = strcmp(rows->v[mid].instrument, instrument);
         if (!c) c = strcmp(rows->v[mid].item, item);
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     if (lo < rows->n && !strcmp(rows->v[lo].instrument, instrument) &&
         !strcmp(rows->v[lo].item, item))
@@ -149,9 +153,8 @@ nomem:
     return VSC_ERR_NOMEM;
 }
 
-int judge_ctx_open(struct judge_ctx *c, struct vsc_store *store, const char *run,
-                   const char *label, const char *kind, const char *arg, const char *base_dir,
-                   struct vsc_diag *diag)
+int judge_ctx_open(struct judge_ctx *c, struct vsc_store *store, const char *run, const char *label,
+                   const char *kind, const char *arg, const char *base_dir, struct vsc_diag *diag)
 {
     int rc = vsc_instrument_load(&c->ins, kind, arg, base_dir, diag);
     if (rc) return rc;

@@ -50,8 +50,10 @@ int judge_entries_foreach(struct vsc_store *store, const char *run,
 {
     struct entries e = {0};
     int rc = vsc_store_foreach_instrument(store, run, entry_cb, &e);
-    if (e.rc) rc = e.rc;
-    else if (rc) rc = VSC_ERR_STORE;
+    if (e.rc)
+        rc = e.rc;
+    else if (rc)
+        rc = VSC_ERR_STORE;
     for (size_t i = 0; !rc && i < e.n; i++)
         rc = fn(e.v[i].label, e.v[i].kind, e.v[i].arg, e.v[i].base_dir, e.v[i].options, payload);
     entries_free(&e);
@@ -164,7 +166,8 @@ static int plan_probe(struct planner *p, const struct judge_row *probe)
     struct judge_reading r = {0};
     int rc = 0;
     switch (p->ctx->spec.protocol) {
-    case JP_LEAN: return add_judge_cell(p, JS_LEAN, probe, -1, -1, NULL, &r);
+    case JP_LEAN:
+        return add_judge_cell(p, JS_LEAN, probe, -1, -1, NULL, &r);
     case JP_STANCE:
         if (!p->ctx->spec.stance_each) {
             int *st = calloc(vs->n_dims ? vs->n_dims : 1, sizeof *st);
@@ -228,8 +231,11 @@ static int stage_entry(const char *label, const char *kind, const char *arg, con
         judge_ctx_close(&ctx);
         return rc;
     }
-    struct planner p = {.store = s->store, .run_id = s->run_id, .judge = judge,
-                        .identity = plan_model_identity(judge), .ctx = &ctx};
+    struct planner p = {.store = s->store,
+                        .run_id = s->run_id,
+                        .judge = judge,
+                        .identity = plan_model_identity(judge),
+                        .ctx = &ctx};
     if (!p.identity) rc = VSC_ERR_NOMEM;
     if (!rc) rc = vsc_store_begin(s->store);
     /* the judge instruments are registered so that every reader of the run knows them */
@@ -248,8 +254,10 @@ static int stage_entry(const char *label, const char *kind, const char *arg, con
         if (strcmp(r->instrument, label) || strcmp(r->status, "ok")) continue;
         rc = plan_probe(&p, r);
     }
-    if (!rc) rc = vsc_store_commit(s->store);
-    else vsc_store_rollback(s->store);
+    if (!rc)
+        rc = vsc_store_commit(s->store);
+    else
+        vsc_store_rollback(s->store);
     if (rc == VSC_ERR_STORE)
         vsc_diag_set(s->diag, NULL, 0, 0, "judge stage: %s", vsc_store_errmsg(s->store));
     s->added += p.added;
@@ -262,8 +270,8 @@ int judge_stage(struct vsc_store *store, int64_t run_id, const struct vsc_config
                 const char *base_dir, int64_t *out_added, struct vsc_diag *diag)
 {
     (void)base_dir; /* each instrument's own base_dir was stored with the run */
-    struct stage_run s = {.store = store, .run_id = run_id, .cfg = cfg, .run = cfg->run_name,
-                          .diag = diag};
+    struct stage_run s = {
+        .store = store, .run_id = run_id, .cfg = cfg, .run = cfg->run_name, .diag = diag};
     int rc = judge_entries_foreach(store, cfg->run_name, stage_entry, &s);
     *out_added = s.added;
     return rc;

@@ -90,14 +90,15 @@ static const char *judge_reply(const char *prompt, const char *last)
         return q >= 0 ? (kind ? K[q] : N[q]) : "?";
     }
     if (strstr(prompt, "value-laden perceptions")) {
-        static const char *const R[] = {
-            "[\"Helping others matters\", \"Neighbours deserve care\"]",
-            "```json\n[\"Money should be kept\",]\n```",
-            "Perceptions: [\"New things are good\"] That is all.", "no list here"};
+        static const char *const R[] = {"[\"Helping others matters\", \"Neighbours deserve care\"]",
+                                        "```json\n[\"Money should be kept\",]\n```",
+                                        "Perceptions: [\"New things are good\"] That is all.",
+                                        "no list here"};
         return q >= 0 ? R[q] : "?";
     }
     int kind = strstr(prompt, "Value: Kindness") != NULL;
-    int help = strstr(prompt, "Helping others") != NULL, care = strstr(prompt, "deserve care") != NULL;
+    int help = strstr(prompt, "Helping others") != NULL,
+        care = strstr(prompt, "deserve care") != NULL;
     int money = strstr(prompt, "Money should") != NULL, newt = strstr(prompt, "New things") != NULL;
     int routine = strstr(prompt, "Routine is safe") != NULL;
     if (strstr(prompt, "relevant to the value")) {
@@ -114,8 +115,7 @@ static const char *judge_reply(const char *prompt, const char *last)
     return "?";
 }
 
-static void reply_cb(const char *body, size_t len, int attempt, struct ts_reply *out,
-                     void *payload)
+static void reply_cb(const char *body, size_t len, int attempt, struct ts_reply *out, void *payload)
 {
     enum script *mode = payload;
     json_t *b = json_loadb(body, len, 0, NULL);
@@ -274,8 +274,8 @@ static const struct rec *find(const struct recs *rs, const char *dim, const char
     return NULL;
 }
 
-static void expect(const struct recs *rs, const char *dim, const char *kind, double mean,
-                   size_t n, size_t n_unparseable, double share)
+static void expect(const struct recs *rs, const char *dim, const char *kind, double mean, size_t n,
+                   size_t n_unparseable, double share)
 {
     const struct rec *r = find(rs, dim, kind);
     char what[96];
@@ -432,10 +432,10 @@ static void test_gpv_repair(void **state)
 static void test_nonsense_judge(void **state)
 {
     (void)state;
-    static const char *const PROTOCOLS[] = {"protocol: lean", "protocol: lean, repair: true",
-                                            "protocol: stance",
-                                            "protocol: stance, stance_mode: each",
-                                            "protocol: gpv", "protocol: gpv, repair: true"};
+    static const char *const PROTOCOLS[] = {
+        "protocol: lean",   "protocol: lean, repair: true",
+        "protocol: stance", "protocol: stance, stance_mode: each",
+        "protocol: gpv",    "protocol: gpv, repair: true"};
     for (size_t p = 0; p < sizeof PROTOCOLS / sizeof *PROTOCOLS; p++) {
         struct fx f;
         fx_start(&f, NONSENSE);
@@ -463,10 +463,10 @@ static void test_nonsense_judge(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lean),           cmocka_unit_test(test_lean_repair),
-        cmocka_unit_test(test_stance_all),     cmocka_unit_test(test_stance_all_repair),
-        cmocka_unit_test(test_stance_each),    cmocka_unit_test(test_gpv),
-        cmocka_unit_test(test_gpv_repair),     cmocka_unit_test(test_nonsense_judge),
+        cmocka_unit_test(test_lean),        cmocka_unit_test(test_lean_repair),
+        cmocka_unit_test(test_stance_all),  cmocka_unit_test(test_stance_all_repair),
+        cmocka_unit_test(test_stance_each), cmocka_unit_test(test_gpv),
+        cmocka_unit_test(test_gpv_repair),  cmocka_unit_test(test_nonsense_judge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,14 +56,12 @@ static const struct pair REPLIES[] = {
     {"Answer: Echo answer", "```\n{\"rating\": 1,}\n```"},
 };
 
-static void reply_cb(const char *body, size_t len, int attempt, struct ts_reply *out,
-                     void *payload)
+static void reply_cb(const char *body, size_t len, int attempt, struct ts_reply *out, void *payload)
 {
     (void)attempt, (void)payload;
     json_t *b = json_loadb(body, len, 0, NULL);
-    const char *user =
-        json_string_value(json_object_get(json_array_get(json_object_get(b, "messages"), 1),
-                                          "content"));
+    const char *user = json_string_value(
+        json_object_get(json_array_get(json_object_get(b, "messages"), 1), "content"));
     const char *text = "unscripted";
     for (size_t i = 0; user && i < sizeof REPLIES / sizeof *REPLIES; i++)
         if (strstr(user, REPLIES[i].needle)) text = REPLIES[i].reply;
@@ -149,8 +147,8 @@ static void expect_dim(const struct vsc_judge_eval *ev, const char *id, size_t t
 {
     const struct vsc_judge_dim_eval *e = dim(ev, id);
     if (e->tp != tp || e->fp != fp || e->fn != fn || e->tn != tn)
-        fail_msg("%s: tp fp fn tn = %zu %zu %zu %zu, want %zu %zu %zu %zu", id, e->tp, e->fp,
-                 e->fn, e->tn, tp, fp, fn, tn);
+        fail_msg("%s: tp fp fn tn = %zu %zu %zu %zu, want %zu %zu %zu %zu", id, e->tp, e->fp, e->fn,
+                 e->tn, tp, fp, fn, tn);
     char what[64];
     snprintf(what, sizeof what, "%s precision", id);
     assert_near(e->precision, p, what);
@@ -241,6 +239,39 @@ static void test_bad_input(void **state)
     fx_stop(&f);
 }
 
+/* The real ValueBench answers file, re-rated by a judge that always says 5: the reader finds
+ * the six models' answer/rating pairs; --limit caps the calls. */
+static void test_valuebench_shared(void **state)
+{
+    (void)state;
+    const char *path = "../shared/data/valuebench/valuebench_answers_ratings.csv";
+    if (access(path, R_OK) != 0) {
+        print_message("SKIP test_valuebench_shared: %s not found\n", path);
+        skip();
+    }
+    struct fx f;
+    fx_start(&f);
+    struct ts_config c = {.answer_text = "{\"rating\": 5}"};
+    ts_set_config(f.ts, &c);
+    char labels[256];
+    snprintf(labels, sizeof labels, "valuebench:%s", path);
+    struct vsc_judge_eval_opts o = {.cfg = f.cfg, .judge = "j1", .labels = labels, .limit = 60};
+    struct vsc_judge_eval *ev = NULL;
+    struct vsc_diag diag = {0};
+    int rc = vsc_judge_eval_run(&ev, &o, &diag);
+    if (rc) fail_msg("judge-eval: %s: %s", vsc_strerror(rc), diag.msg);
+    assert_int_equal(ev->n_texts, 60);
+    assert_int_equal(ev->n_compared, 60);
+    assert_int_equal(ev->n_unparseable, 0);
+    assert_int_equal(ts_requests(f.ts), 60);
+    assert_true(ev->mae >= 0 && ev->mae <= 10);
+    assert_true(isnan(ev->spearman)); /* a constant judge has no rank order */
+    print_message("ValueBench (60 answers, constant judge): MAE %.3f, %zu ratings unreadable\n",
+                  ev->mae, ev->n_bad_labels);
+    vsc_judge_eval_free(ev);
+    fx_stop(&f);
+}
+
 /* The lenient reader over the real FULCRA labels: the dirty strings are read, and what cannot
  * be read is counted, not guessed. */
 static void test_fulcra_shared_labels(void **state)
@@ -298,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_valuebench_ratings),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_fulcra_shared_labels),
+        cmocka_unit_test(test_valuebench_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

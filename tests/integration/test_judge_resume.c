@@ -30,8 +30,7 @@ enum { N_PROBES = 100, SAMPLES = 2, JUDGE_CONC = 4, MODEL_CONC = 16, KILL_AT = 6
 
 static atomic_int probe_requests, judge_requests, judge_ok;
 
-static void reply_cb(const char *body, size_t len, int attempt, struct ts_reply *out,
-                     void *payload)
+static void reply_cb(const char *body, size_t len, int attempt, struct ts_reply *out, void *payload)
 {
     (void)attempt, (void)payload;
     json_t *b = json_loadb(body, len, 0, NULL);
@@ -101,8 +100,10 @@ static int count_cb(const struct vsc_answer_row *r, void *payload)
     struct counts *c = payload;
     c->cells++;
     if (strcmp(r->status, "ok")) return 0;
-    if (!strcmp(r->model, "j1")) c->judge_ok++;
-    else c->probe_ok++;
+    if (!strcmp(r->model, "j1"))
+        c->judge_ok++;
+    else
+        c->probe_ok++;
     return 0;
 }
 
@@ -173,7 +174,8 @@ static void test_kill_during_judge_stage(void **state)
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    for (int i = 0; i < 300 && ts_in_flight(f.ts) > 0; i++) sleep_ms(10);
+    for (int i = 0; i < 300 && ts_in_flight(f.ts) > 0; i++)
+        sleep_ms(10);
 
     /* killed inside the judge stage: every probe answered, some judge calls not yet */
     struct counts c = store_counts(&f);

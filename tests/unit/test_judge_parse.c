@@ -210,8 +210,10 @@ static void test_spec(void **state)
     struct vsc_diag diag = {0};
     assert_int_equal(judge_spec_read(&s, "{\"probes\": \"builtin:mft\"}", "x", &diag), 0);
     assert_int_equal(
-        judge_spec_read(&s, "{\"protocol\": \"stance\", \"judge\": \"j\", \"stance_mode\": "
-                            "\"each\", \"repair\": true}", "x", &diag),
+        judge_spec_read(&s,
+                        "{\"protocol\": \"stance\", \"judge\": \"j\", \"stance_mode\": "
+                        "\"each\", \"repair\": true}",
+                        "x", &diag),
         1);
     assert_int_equal(s.protocol, JP_STANCE);
     assert_true(s.stance_each && s.repair);
@@ -220,11 +222,15 @@ static void test_spec(void **state)
                      VSC_ERR_INPUT);
     assert_non_null(strstr(diag.msg, "lean, stance, gpv"));
     assert_int_equal(judge_spec_read(&s, "{\"protocol\": \"lean\"}", "x", &diag), VSC_ERR_INPUT);
-    assert_int_equal(judge_spec_read(&s, "{\"protocol\": \"stance\", \"judge\": \"j\", "
-                                         "\"stance_mode\": \"some\"}", "x", &diag),
+    assert_int_equal(judge_spec_read(&s,
+                                     "{\"protocol\": \"stance\", \"judge\": \"j\", "
+                                     "\"stance_mode\": \"some\"}",
+                                     "x", &diag),
                      VSC_ERR_INPUT);
-    assert_int_equal(judge_spec_read(&s, "{\"protocol\": \"lean\", \"judge\": \"j\", "
-                                         "\"repair\": \"yes\"}", "x", &diag),
+    assert_int_equal(judge_spec_read(&s,
+                                     "{\"protocol\": \"lean\", \"judge\": \"j\", "
+                                     "\"repair\": \"yes\"}",
+                                     "x", &diag),
                      VSC_ERR_INPUT);
 }
 

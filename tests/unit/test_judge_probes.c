@@ -33,7 +33,8 @@ static void check_bank(const char *name)
         if (d < 0) fail_msg("%s: probe %s has unknown value %s", name, it->id, it->dimension);
         per_dim[d]++;
         assert_true(it->key == 1 || it->key == -1);
-        for (size_t j = 0; j < i; j++) assert_string_not_equal(ins->items[j].id, it->id);
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(ins->items[j].id, it->id);
         json_t *m = json_loads(it->messages_json, 0, NULL);
         assert_int_equal(json_array_size(m), 1);
         assert_string_equal(json_string_value(json_object_get(json_array_get(m, 0), "role")),
@@ -86,9 +87,8 @@ static void test_valuebench(void **state)
     (void)state;
     struct vsc_instrument *ins = NULL;
     struct vsc_diag diag = {0};
-    assert_int_equal(vsc_probes_load(&ins, "valuebench:vb_mini.csv#MINI", "tests/data/judge",
-                                     &diag),
-                     0);
+    assert_int_equal(
+        vsc_probes_load(&ins, "valuebench:vb_mini.csv#MINI", "tests/data/judge", &diag), 0);
     assert_int_equal(ins->n_items, 4);
     assert_int_equal(ins->n_options, 0);
     assert_string_equal(ins->items[1].dimension, "Kindness");
