@@ -19,7 +19,9 @@ static void usage(FILE *f)
             "                 [--bootstrap N] [--seed N]\n"
             "  valscope import STORE --instrument KIND:ARG --answers FILE.jsonl\n"
             "  valscope report STORE --html OUT.html [--csv DIR] [--json] [--targets FILE...]\n"
-            "  valscope targets ...   (see docs/targets.md)\n"
+            "  valscope judge-eval --config FILE.yaml --judge NAME --labels FORMAT:FILE\n"
+            "                 [--store PATH] [--limit N] [--json]\n"
+            "  valscope targets from-orientations CSV OUTDIR   (see docs/targets.md)\n"
             "  valscope version\n",
             VSC_VERSION);
 }
@@ -75,6 +77,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "score")) return cli_score(argc - 1, argv + 1);
     if (!strcmp(cmd, "import")) return cli_import(argc - 1, argv + 1);
     if (!strcmp(cmd, "report")) return cli_report(argc - 1, argv + 1);
+    if (!strcmp(cmd, "judge-eval")) return cli_judge_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "targets")) return cli_targets(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("valscope %s\n", VSC_VERSION);

@@ -198,6 +198,29 @@ static int parse_models(struct vsc_model_cfg **out, size_t *out_n, const struct 
     return 0;
 }
 
+/* protocol / judge / stance_mode / repair: checked here, so a typo is caught before the
+ * probes are paid for rather than when the judge stage starts. */
+static int check_judged(const struct yj_doc *doc, json_t *v, const char *kind, struct vsc_diag *diag)
+{
+    static const char *const protocols[] = {"lean", "stance", "gpv", NULL};
+    static const char *const modes[] = {"all", "each", NULL};
+    json_t *p = json_object_get(v, "protocol"), *j = json_object_get(v, "judge"),
+           *m = json_object_get(v, "stance_mode"), *r = json_object_get(v, "repair");
+    if (p && (!json_is_string(p) || !in_list(json_string_value(p), protocols)))
+        return yj_error(diag, doc, p, "instrument: 'protocol' must be lean, stance or gpv");
+    if (p && strcmp(kind, "probes"))
+        return yj_error(diag, doc, p, "instrument: 'protocol' applies to probes only, not %s",
+                        kind);
+    if (p && !j) return yj_error(diag, doc, v, "instrument: 'protocol' needs a 'judge'");
+    if (j && !p) return yj_error(diag, doc, j, "instrument: 'judge' needs a 'protocol'");
+    if (j && !json_is_string(j)) return yj_error(diag, doc, j, "instrument: 'judge' must be a name");
+    if (m && (!json_is_string(m) || !in_list(json_string_value(m), modes)))
+        return yj_error(diag, doc, m, "instrument: 'stance_mode' must be all or each");
+    if (r && !json_is_boolean(r))
+        return yj_error(diag, doc, r, "instrument: 'repair' must be true or false");
+    return 0;
+}
+
 static int parse_instrument(struct vsc_instrument_cfg *ic, const struct yj_doc *doc, json_t *v,
                             struct vsc_diag *diag)
 {
@@ -248,6 +271,7 @@ static int parse_instrument(struct vsc_instrument_cfg *ic, const struct yj_doc *
             rc = yj_error(diag, doc, v, "instrument needs one of: %s", all);
             goto done;
         }
+        if ((rc = check_judged(doc, v, ic->kind, diag))) goto done;
         ic->options_json = dump(v);
     } else {
         rc = yj_error(diag, doc, v, "instrument must be KIND: ARG (kinds: %s)", all);
