@@ -41,7 +41,8 @@ struct vsc_score_norm {
  * `norms` are borrowed for the duration of the callback. NAN marks "not applicable". */
 struct vsc_score_record {
     const char *model, *run, *condition, *system, *instrument;
-    const char *kind;       /* "value" or "group" */
+    const char *kind;       /* "value" or "group"; judged probes also "related" */
+    const char *protocol;   /* judge protocol (lean, stance, gpv); NULL for questionnaires */
     const char *dimension;  /* dimension id, or group id */
     double mean;            /* pooled centred mean (x number of items for SUM instruments) */
     double sd;              /* SD of respondent scores; of item answers with one respondent */

@@ -239,6 +239,7 @@ static int emit(struct score_run *s, const struct judge_ctx *c, const char *mode
                                          .system = c->vs->id,
                                          .instrument = instrument,
                                          .kind = kind ? "related" : "value",
+                                         .protocol = c->spec.protocol_name,
                                          .dimension = dim,
                                          .mean = sd > 0 ? sn / sd : NAN,
                                          .sd = kind ? NAN : unit_sd(a, work),

@@ -35,6 +35,7 @@ int vsc_score_write_json(FILE *fp, const struct vsc_score_record *r)
     json_object_set_new(o, "system", str(r->system));
     json_object_set_new(o, "instrument", str(r->instrument));
     json_object_set_new(o, "kind", str(r->kind));
+    if (r->protocol) json_object_set_new(o, "protocol", str(r->protocol));
     json_object_set_new(o, "dimension", str(r->dimension));
     json_object_set_new(o, "mean", num(r->mean));
     json_object_set_new(o, "sd", num(r->sd));
