@@ -38,6 +38,7 @@ struct opts {
     long promptfoo_n;
     int no_promptfoo;
     int latency_ms;
+    int samples; /* bigplan: answers per prompt (cells = prompts x samples) */
     char work[PATH_MAX];
     char valscope[PATH_MAX];
     char server[PATH_MAX];
@@ -207,7 +208,7 @@ static void write_body(const char *path)
 }
 
 static void write_config(const char *path, const char *prompts, const char *store, int port,
-                         int conc)
+                         int conc, int samples)
 {
     FILE *f = fopen(path, "w");
     if (!f) die("cannot write %s", path);
@@ -222,9 +223,9 @@ static void write_config(const char *path, const char *prompts, const char *stor
             "    concurrency: %d\n"
             "instruments:\n"
             "  - prompts: %s\n"
-            "samples: 1\n"
+            "samples: %d\n"
             "params: {temperature: 0, max_tokens: 16, seed: 1}\n",
-            store, port, conc, prompts);
+            store, port, conc, prompts, samples);
     fclose(f);
 }
 
@@ -298,7 +299,8 @@ static int h2load_once(struct row *r, const struct opts *o, long n, int conc, in
 /* Runs valscope on `config`; parses its summary line. */
 static int valscope_once(struct row *r, struct proc *pout, const struct opts *o,
                          const char *config, const char *store, long expect_sent, int conc,
-                         struct srv_stats *st_out, int latency_ms, const char *prompts)
+                         struct srv_stats *st_out, int latency_ms, const char *prompts,
+                         int samples)
 {
     char outp[PATH_MAX], errp[PATH_MAX], cs[16];
     path_fmt(outp, o->work, "valscope.out");
@@ -306,7 +308,7 @@ static int valscope_once(struct row *r, struct proc *pout, const struct opts *o,
     snprintf(cs, sizeof(cs), "%d", conc);
     struct server s;
     server_start(&s, o, latency_ms);
-    write_config(config, prompts, store, s.port, conc);
+    write_config(config, prompts, store, s.port, conc, samples);
     char *argv[] = {(char *)o->valscope, "run", (char *)config, "--concurrency", cs, NULL};
     char *env[] = {"BENCH_API_KEY=bench", "OPENAI_BASE_URL=", NULL};
     struct proc p;
@@ -341,22 +343,27 @@ static int valscope_once(struct row *r, struct proc *pout, const struct opts *o,
 }
 
 static void valscope_fresh(struct row *r, const struct opts *o, long n, int conc, int latency_ms,
-                           const char *tag)
+                           const char *tag, int samples)
 {
+    long n_prompts = n / samples;
     char prompts[PATH_MAX], config[PATH_MAX], store[PATH_MAX], name[64];
-    snprintf(name, sizeof(name), "prompts-%ld.jsonl", n);
+    snprintf(name, sizeof(name), "prompts-%ld.jsonl", n_prompts);
     path_fmt(prompts, o->work, name);
     struct stat sb;
-    if (stat(prompts, &sb)) write_prompts(prompts, n);
+    if (stat(prompts, &sb)) write_prompts(prompts, n_prompts);
     snprintf(name, sizeof(name), "%s.yaml", tag);
     path_fmt(config, o->work, name);
     snprintf(name, sizeof(name), "%s.db", tag);
     path_fmt(store, o->work, name);
     remove_store(store);
-    valscope_once(r, NULL, o, config, store, n, conc, NULL, latency_ms, prompts);
-    r->requests = n;
-    r->rate = n / r->wall_s;
-    if (!o->keep) remove_store(store);
+    valscope_once(r, NULL, o, config, store, n_prompts * samples, conc, NULL, latency_ms, prompts,
+                  samples);
+    r->requests = n_prompts * samples;
+    r->rate = r->requests / r->wall_s;
+    if (!o->keep) {
+        remove_store(store);
+        if (n_prompts > 100000) unlink(prompts); /* large: do not leave it lying around */
+    }
 }
 
 static int promptfoo_once(struct row *r, const struct opts *o, long n, int conc)
@@ -464,7 +471,7 @@ static void mode_compare(const struct opts *o)
         progress(msg);
         for (int i = 0; i < reps; i++) {
             memset(&tmp[i], 0, sizeof(tmp[i]));
-            valscope_fresh(&tmp[i], o, n, c, 0, "compare");
+            valscope_fresh(&tmp[i], o, n, c, 0, "compare", 1);
         }
         struct row *v = add_row("zero latency", c, "valscope run");
         b = best_of(tmp, reps);
@@ -495,7 +502,7 @@ static void mode_latency(const struct opts *o)
     h2load_once(h, o, n, c, lat);
     snprintf(h->note, sizeof(h->note), "%.2f x ideal %.1f s", h->wall_s / ideal, ideal);
     struct row *v = add_row(test, c, "valscope run");
-    valscope_fresh(v, o, n, c, lat, "latency");
+    valscope_fresh(v, o, n, c, lat, "latency", 1);
     double send_s = v->send_rate > 0 ? n / v->send_rate : 0;
     snprintf(v->note + strlen(v->note), sizeof(v->note) - strlen(v->note),
              "%s%.2f x ideal %.1f s (sending alone %.1f s: %.2f x)", v->note[0] ? "; " : "",
@@ -505,18 +512,17 @@ static void mode_latency(const struct opts *o)
 static void mode_bigplan(const struct opts *o)
 {
     long n = o->n ? o->n : 1000000;
-    char msg[128];
-    snprintf(msg, sizeof(msg), "bigplan: %ld cells at concurrency 256 (minutes)", n);
+    int samples = o->samples > 0 ? o->samples : 1;
+    char msg[128], tool[40];
+    snprintf(msg, sizeof(msg), "bigplan: %ld cells (%ld prompts x %d samples), concurrency 256",
+             n, n / samples, samples);
     progress(msg);
-    struct row *v = add_row("1M-cell plan", 256, "valscope run");
-    valscope_fresh(v, o, n, 256, 0, "bigplan");
+    snprintf(tool, sizeof(tool), "valscope run (%ld x %d)", n / samples, samples);
+    struct row *v = add_row("1M-cell plan", 256, tool);
+    valscope_fresh(v, o, n, 256, 0, "bigplan", samples);
     snprintf(v->note + strlen(v->note), sizeof(v->note) - strlen(v->note),
              "%speak RSS %s 256 MB", v->note[0] ? "; " : "",
              v->maxrss_kb <= 256 * 1024 ? "<=" : "> (MISSED)");
-    char prompts[PATH_MAX], name[64];
-    snprintf(name, sizeof(name), "prompts-%ld.jsonl", n);
-    path_fmt(prompts, o->work, name);
-    if (!o->keep) unlink(prompts);
 }
 
 static void mode_cached(const struct opts *o)
@@ -533,12 +539,12 @@ static void mode_cached(const struct opts *o)
     snprintf(msg, sizeof(msg), "cached: first run of %ld requests", n);
     progress(msg);
     struct row *first = add_row("cached re-run", 256, "valscope run (first run)");
-    valscope_once(first, NULL, o, config, store, n, 256, NULL, 0, prompts);
+    valscope_once(first, NULL, o, config, store, n, 256, NULL, 0, prompts, 1);
     first->requests = n;
     first->rate = n / first->wall_s;
     progress("cached: the same run again");
     struct row *again = add_row("cached re-run", 256, "valscope run (again, all cached)");
-    valscope_once(again, NULL, o, config, store, 0, 256, NULL, 0, prompts);
+    valscope_once(again, NULL, o, config, store, 0, 256, NULL, 0, prompts, 1);
     again->requests = n;
     again->rate = n / again->wall_s;
     snprintf(again->note + strlen(again->note), sizeof(again->note) - strlen(again->note),
@@ -595,7 +601,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: throughput [compare|latency|bigplan|cached|all] [--n N] [--conc 64,256]\n"
-            "         [--repeat R] [--promptfoo-n N] [--no-promptfoo] [--latency-ms MS]\n"
+            "         [--repeat R] [--promptfoo-n N] [--no-promptfoo] [--latency-ms MS] [--samples S]\n"
             "         [--work DIR] [--valscope PATH] [--server PATH] [--promptfoo-dir DIR]"
             " [--keep]\n");
     exit(2);
@@ -625,6 +631,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--repeat")) o.repeat = atoi(argv[++i]);
         else if (!strcmp(a, "--promptfoo-n")) o.promptfoo_n = atol(argv[++i]);
         else if (!strcmp(a, "--latency-ms")) o.latency_ms = atoi(argv[++i]);
+        else if (!strcmp(a, "--samples")) o.samples = atoi(argv[++i]);
         else if (!strcmp(a, "--work")) snprintf(o.work, sizeof(o.work), "%s", argv[++i]);
         else if (!strcmp(a, "--valscope")) snprintf(o.valscope, PATH_MAX, "%s", argv[++i]);
         else if (!strcmp(a, "--server")) snprintf(o.server, PATH_MAX, "%s", argv[++i]);
