@@ -98,7 +98,7 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *meta = "{\"mode\":\"logprobs\",\"options\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\"]}";
-    int answered = 0;
+    int answered = 0, prompt_tokens = 0;
     double t0 = now_ms();
     for (int i = 0; i < N_ITEMS; i++) {
         char *body = item_body(i, max_tokens, "stories260K");
@@ -106,12 +106,32 @@ int main(int argc, char **argv)
         struct backend_reply r = {0};
         backend_llama.answer(st, &req, &r);
         answered += r.error == VSC_E_NONE;
+        prompt_tokens += r.prompt_tokens;
         reply_clear(&r);
         free(body);
     }
     double in_s = (now_ms() - t0) / 1000.0;
-    printf("llama in-process option scoring: %d/%d items, %d options each, %.3f s, %.1f items/s\n",
-           answered, N_ITEMS, N_OPTS, in_s, N_ITEMS / in_s);
+    printf("llama in-process option scoring: %d/%d items, %d options each, %d prompt tokens, "
+           "%.3f s, %.1f items/s\n",
+           answered, N_ITEMS, N_OPTS, prompt_tokens, in_s, N_ITEMS / in_s);
+    /* The same engine generating one answer at a time: separates the method from the server. */
+    int generated = 0;
+    long gen_tokens = 0;
+    t0 = now_ms();
+    for (int i = 0; i < N_ITEMS; i++) {
+        char *body = item_body(i, max_tokens, "stories260K");
+        struct backend_request req = {.body = body};
+        struct backend_reply r = {0};
+        backend_llama.answer(st, &req, &r);
+        generated += r.error == VSC_E_NONE;
+        gen_tokens += r.completion_tokens;
+        reply_clear(&r);
+        free(body);
+    }
+    double gen_s = (now_ms() - t0) / 1000.0;
+    printf("llama in-process generation, one at a time: %d/%d items, max_tokens %d (%ld tokens), "
+           "%.3f s, %.1f items/s\n",
+           generated, N_ITEMS, max_tokens, gen_tokens, gen_s, N_ITEMS / gen_s);
     backend_llama.close(st);
     free(opts);
     if (!url) return answered == N_ITEMS ? 0 : 1;

@@ -15,16 +15,21 @@ bench=$build/bench/llama_bench
 [ -f "$model" ] || { echo "SKIP bench: $model not found"; exit 0; }
 server=$(tests/conformance/build-server.sh | tail -1) || exit 1
 log=$(mktemp)
-port=$((20000 + (RANDOM % 20000)))
-"$server" -m "$model" --host 127.0.0.1 --port "$port" -c 2048 -np 1 -t 1 -fa off \
-    --chat-template chatml --no-webui >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-    sleep 0.2
-done
+pid=
+stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
+trap 'stop; rm -f "$log"' EXIT
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+# A fresh server per run: llama-server keeps evaluated prompts in a RAM cache, and a
+# questionnaire is administered to a model once.
 for n in $lengths; do
+    port=$((20000 + (RANDOM % 20000)))
+    "$server" -m "$model" --host 127.0.0.1 --port "$port" -c 2048 -np 1 -t 1 -fa off \
+        --chat-template chatml --no-webui >"$log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 100); do
+        curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+        sleep 0.2
+    done
     "$bench" "$model" "http://127.0.0.1:$port/v1/chat/completions" "$n"
+    stop
 done

@@ -26,14 +26,14 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/vsc-conformance.XXXXXX")
 server_pid=
 cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$work"
+    [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
 # A free port: try a few random ones until the server stays up.
 for attempt in 1 2 3 4 5; do
     port=$((20000 + (RANDOM % 20000)))
-    "$server" -m "$model" --host 127.0.0.1 --port "$port" -c 2048 -np 1 -t 1 -fa off \
+    "$server" -m "$model" --host 127.0.0.1 --port "$port" -c 2048 -np 1 -t 1 -fa auto \
         --chat-template chatml --no-webui >"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
@@ -61,7 +61,6 @@ models:
     chat_template: chatml
     n_ctx: 2048
     threads: 1
-    flash_attn: "off"
 instruments:
   - builtin: schwartz
 samples: 1
