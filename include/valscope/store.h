@@ -13,6 +13,9 @@ struct vsc_store;
 /* Opens (creating when needed) a store file. `out` is set even on failure when a handle could be
  * made, so the caller can read vsc_store_errmsg(); free it in every case. */
 int vsc_store_open(struct vsc_store **out, const char *path);
+/* Opens an existing store for reading only (export, score, report): never creates or changes
+ * the file, and fails with VSC_ERR_STORE when it is not a valscope store. */
+int vsc_store_open_read(struct vsc_store **out, const char *path);
 void vsc_store_free(struct vsc_store *store);
 /* The last error message; borrowed, valid until the next call on the store. */
 const char *vsc_store_errmsg(const struct vsc_store *store);

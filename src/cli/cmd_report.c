@@ -124,7 +124,7 @@ int cli_report(int argc, char **argv)
         fprintf(stderr, "valscope report: %s: no such store\n", store_path);
         goto done;
     }
-    int rc = vsc_store_open(&store, store_path);
+    int rc = vsc_store_open_read(&store, store_path);
     if (rc) {
         fprintf(stderr, "valscope report: %s\n", vsc_store_errmsg(store));
         ec = 3;

@@ -135,7 +135,7 @@ int cli_export(int argc, char **argv)
         return 2;
     }
     struct vsc_store *store = NULL;
-    int rc = vsc_store_open(&store, store_path);
+    int rc = vsc_store_open_read(&store, store_path);
     if (!rc) rc = vsc_export(store, stdout, fmt, run);
     if (rc == VSC_ERR_IO) fprintf(stderr, "valscope export: cannot write: %s\n", strerror(errno));
     else if (rc) fprintf(stderr, "valscope export: %s\n", vsc_store_errmsg(store));

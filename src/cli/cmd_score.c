@@ -82,7 +82,7 @@ static int open_existing(struct vsc_store **out, const char *cmd, const char *pa
         fprintf(stderr, "valscope %s: %s: no such store\n", cmd, path);
         return 2;
     }
-    if (vsc_store_open(out, path)) {
+    if (vsc_store_open_read(out, path)) {
         fprintf(stderr, "valscope %s: %s\n", cmd, vsc_store_errmsg(*out));
         vsc_store_free(*out);
         *out = NULL;

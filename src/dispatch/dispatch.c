@@ -48,6 +48,7 @@ struct model_rt {
 
 struct job {
     struct job *next;
+    struct job *prev_active, *next_active; /* while its transfer is in the multi handle */
     struct model_rt *m;
     struct pending_cell cell;
     int attempt;
@@ -71,6 +72,7 @@ struct dispatcher {
     struct model_rt *models;
     size_t n_models;
     struct job *retry_head;    /* sorted by due time */
+    struct job *active;        /* transfers in the multi handle, freed on any exit */
     struct job **finished;     /* collected this turn, committed together */
     size_t n_finished, cap_finished;
     json_t *in_flight_keys;    /* cache keys being worked on: duplicates wait for them */
@@ -216,6 +218,10 @@ static int http_start(struct dispatcher *d, struct job *j)
     j->start_ms = now_ms();
     if (curl_multi_add_handle(d->multi, e) != CURLM_OK) return VSC_ERR_INTERNAL;
     d->http_active++;
+    j->prev_active = NULL;
+    j->next_active = d->active;
+    if (d->active) d->active->prev_active = j;
+    d->active = j;
     d->p->in_flight++;
     return 0;
 }
@@ -269,6 +275,9 @@ static void collect_http(struct dispatcher *d)
         curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &j->http_status);
         curl_multi_remove_handle(d->multi, e);
         d->http_active--;
+        if (j->prev_active) j->prev_active->next_active = j->next_active;
+        else d->active = j->next_active;
+        if (j->next_active) j->next_active->prev_active = j->prev_active;
         d->p->in_flight--;
         j->ep->in_flight--;
         j->latency_ms = now_ms() - j->start_ms;
@@ -637,6 +646,13 @@ int dispatch_run(struct vsc_store *store, const struct dispatch_opts *opts, stru
     }
     if (rc && !diag->msg[0]) vsc_diag_set(diag, "", 0, 0, "dispatcher: %s", vsc_strerror(rc));
     /* jobs still in flight or waiting are dropped: their cells stay pending for the next run */
+    while (d.active) {
+        struct job *j = d.active;
+        d.active = j->next_active;
+        curl_multi_remove_handle(d.multi, j->easy);
+        curl_easy_cleanup(j->easy);
+        job_free(j);
+    }
     while (d.retry_head) {
         struct job *j = d.retry_head;
         d.retry_head = j->next;

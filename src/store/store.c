@@ -111,6 +111,32 @@ int vsc_store_open(struct vsc_store **out, const char *path)
     return 0;
 }
 
+int vsc_store_open_read(struct vsc_store **out, const char *path)
+{
+    struct vsc_store *s = calloc(1, sizeof(*s));
+    *out = s;
+    if (!s) return VSC_ERR_NOMEM;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(s->errmsg, sizeof(s->errmsg), "%s: cannot open store: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        return VSC_ERR_STORE;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_stmt *st = NULL;
+    int ok = sqlite3_prepare_v2(s->db, "SELECT v FROM meta WHERE k='schema'", -1, &st, NULL) ==
+                 SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!ok) {
+        snprintf(s->errmsg, sizeof(s->errmsg), "%s: not a valscope store", path);
+        return VSC_ERR_STORE;
+    }
+    for (int i = 0; i < ST_COUNT; i++)
+        if (sqlite3_prepare_v3(s->db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL))
+            return store_fail(s, path);
+    return 0;
+}
+
 void vsc_store_free(struct vsc_store *s)
 {
     if (!s) return;
