@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "score/stats.h"
+#include "util/jsonout.h"
 #include "util/util.h"
 #include "valscope/dilemmas.h"
 #include "valscope/instrument.h"
@@ -312,11 +313,6 @@ int vsc_dilemma_score(struct vsc_store *store, const struct vsc_dilemma_opts *op
     return rc;
 }
 
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
 int vsc_dilemma_write_json(FILE *fp, const struct vsc_dilemma_record *r)
 {
     json_t *o = json_object();
@@ -328,18 +324,13 @@ int vsc_dilemma_write_json(FILE *fp, const struct vsc_dilemma_record *r)
     json_object_set_new(o, "instrument", json_string(r->instrument ? r->instrument : ""));
     json_object_set_new(o, "theory", json_string(r->theory));
     json_object_set_new(o, "category", json_string(r->category));
-    json_object_set_new(o, "value", num(r->value));
-    json_object_set_new(o, "ci_low", num(r->ci_low));
-    json_object_set_new(o, "ci_high", num(r->ci_high));
+    json_object_set_new(o, "value", jout_num(r->value));
+    json_object_set_new(o, "ci_low", jout_num(r->ci_low));
+    json_object_set_new(o, "ci_high", jout_num(r->ci_high));
     json_object_set_new(o, "n_chosen", json_integer((json_int_t)r->n_chosen));
     json_object_set_new(o, "n_neglected", json_integer((json_int_t)r->n_neglected));
     json_object_set_new(o, "n_dilemmas", json_integer((json_int_t)r->n_dilemmas));
     json_object_set_new(o, "n_answers", json_integer((json_int_t)r->n_answers));
     json_object_set_new(o, "n_unparseable", json_integer((json_int_t)r->n_unparseable));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-    json_decref(o);
-    if (!s) return VSC_ERR_NOMEM;
-    int bad = fprintf(fp, "%s\n", s) < 0;
-    free(s);
-    return bad ? VSC_ERR_IO : 0;
+    return jout_line(fp, o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "report/report_int.h"
+#include "util/jsonout.h"
 
 /* Grows an array of `size`-byte elements by one; returns the new element (zeroed) or NULL. */
 static void *grow(void **arr, size_t *n, size_t *alloc, size_t size)
@@ -422,11 +423,6 @@ int vsc_report_write_csv(const struct vsc_report *r, const char *dir, struct vsc
     return 0;
 }
 
-static json_t *jnum(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
 /* Model-provided names are usually valid UTF-8, but jansson refuses anything else. */
 static json_t *jstr(const char *s)
 {
@@ -446,9 +442,9 @@ static int json_row(const struct tidy *t, void *payload)
     int bad = 0;
     for (int c = 0; c < N_TEXT_COLS; c++)
         bad |= json_object_set_new(o, COLUMNS[c], jstr(t->text[c]));
-    bad |= json_object_set_new(o, "value", jnum(t->value));
-    bad |= json_object_set_new(o, "ci_low", jnum(t->lo));
-    bad |= json_object_set_new(o, "ci_high", jnum(t->hi));
+    bad |= json_object_set_new(o, "value", jout_num(t->value));
+    bad |= json_object_set_new(o, "ci_low", jout_num(t->lo));
+    bad |= json_object_set_new(o, "ci_high", jout_num(t->hi));
     bad |= json_array_append_new(rows, o);
     return bad ? VSC_ERR_NOMEM : 0;
 }

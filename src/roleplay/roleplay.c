@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "score/stats.h"
+#include "util/jsonout.h"
 #include "util/util.h"
 #include "valscope/instrument.h"
 
@@ -716,11 +717,6 @@ int vsc_roleplay_score(struct vsc_store *store, const struct vsc_roleplay_opts *
 
 /* ---- JSON --------------------------------------------------------------------------------- */
 
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
 int vsc_roleplay_write_json(FILE *fp, const struct vsc_roleplay_record *r)
 {
     json_t *o = json_object();
@@ -733,25 +729,20 @@ int vsc_roleplay_write_json(FILE *fp, const struct vsc_roleplay_record *r)
         if (vals[i]) json_object_set_new(o, names[i], json_string(vals[i]));
     if (r->seed_a >= 0) json_object_set_new(o, "seed_a", json_integer(r->seed_a));
     if (r->seed_b >= 0) json_object_set_new(o, "seed_b", json_integer(r->seed_b));
-    json_object_set_new(o, "value", num(r->value));
+    json_object_set_new(o, "value", jout_num(r->value));
     if (!strcmp(r->kind, "effect_size")) {
-        json_object_set_new(o, "mean", num(r->mean));
-        json_object_set_new(o, "mean_other", num(r->mean_other));
+        json_object_set_new(o, "mean", jout_num(r->mean));
+        json_object_set_new(o, "mean_other", jout_num(r->mean_other));
         json_object_set_new(o, "n_other", json_integer((json_int_t)r->n_other));
     }
     if (!strcmp(r->kind, "convergence")) {
-        json_object_set_new(o, "variance", num(r->variance));
-        json_object_set_new(o, "sd", num(r->sd));
+        json_object_set_new(o, "variance", jout_num(r->variance));
+        json_object_set_new(o, "sd", jout_num(r->sd));
     }
     if (!strcmp(r->kind, "steerability"))
         json_object_set_new(o, "n_baseline", json_integer((json_int_t)r->n_other));
     json_object_set_new(o, "n", json_integer((json_int_t)r->n));
     if (!strcmp(r->kind, "inertia"))
         json_object_set_new(o, "n_unparseable", json_integer((json_int_t)r->n_unparseable));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-    json_decref(o);
-    if (!s) return VSC_ERR_NOMEM;
-    int bad = fprintf(fp, "%s\n", s) < 0;
-    free(s);
-    return bad ? VSC_ERR_IO : 0;
+    return jout_line(fp, o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 }

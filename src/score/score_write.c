@@ -5,13 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/jsonout.h"
 #include "util/util.h"
 #include "valscope/score.h"
-
-static json_t *num(double x)
-{
-    return isfinite(x) ? json_real(x) : json_null();
-}
 
 /* Names can come from model output: invalid UTF-8 is replaced, never dropped silently. */
 static json_t *str(const char *s)
@@ -37,44 +33,39 @@ int vsc_score_write_json(FILE *fp, const struct vsc_score_record *r)
     json_object_set_new(o, "kind", str(r->kind));
     if (r->protocol) json_object_set_new(o, "protocol", str(r->protocol));
     json_object_set_new(o, "dimension", str(r->dimension));
-    json_object_set_new(o, "mean", num(r->mean));
-    json_object_set_new(o, "sd", num(r->sd));
+    json_object_set_new(o, "mean", jout_num(r->mean));
+    json_object_set_new(o, "sd", jout_num(r->sd));
     json_object_set_new(o, "n", json_integer((json_int_t)r->n));
-    json_object_set_new(o, "ci_low", num(r->ci_low));
-    json_object_set_new(o, "ci_high", num(r->ci_high));
-    json_object_set_new(o, "alpha", num(r->alpha));
-    json_object_set_new(o, "omega", num(r->omega));
-    json_object_set_new(o, "retest", num(r->retest));
-    json_object_set_new(o, "unparseable", num(r->unparseable));
+    json_object_set_new(o, "ci_low", jout_num(r->ci_low));
+    json_object_set_new(o, "ci_high", jout_num(r->ci_high));
+    json_object_set_new(o, "alpha", jout_num(r->alpha));
+    json_object_set_new(o, "omega", jout_num(r->omega));
+    json_object_set_new(o, "retest", jout_num(r->retest));
+    json_object_set_new(o, "unparseable", jout_num(r->unparseable));
     json_object_set_new(o, "n_respondents", json_integer((json_int_t)r->n_respondents));
     json_object_set_new(o, "n_items", json_integer((json_int_t)r->n_items));
     json_object_set_new(o, "n_unparseable", json_integer((json_int_t)r->n_unparseable));
     json_object_set_new(o, "n_failed", json_integer((json_int_t)r->n_failed));
     json_object_set_new(o, "n_pending", json_integer((json_int_t)r->n_pending));
-    json_object_set_new(o, "entropy", num(r->entropy));
+    json_object_set_new(o, "entropy", jout_num(r->entropy));
     if (r->n_norms) {
         json_t *a = json_array();
         for (size_t i = 0; i < r->n_norms; i++) {
             const struct vsc_score_norm *nm = &r->norms[i];
             json_t *e = json_object();
             json_object_set_new(e, "crowd", str(nm->crowd));
-            json_object_set_new(e, "mean", num(nm->crowd_mean));
-            json_object_set_new(e, "sd", num(nm->crowd_sd));
-            json_object_set_new(e, "n", num(nm->crowd_n));
-            json_object_set_new(e, "t", num(nm->t));
-            json_object_set_new(e, "df", num(nm->df));
-            json_object_set_new(e, "p", num(nm->p));
-            json_object_set_new(e, "d", num(nm->d));
+            json_object_set_new(e, "mean", jout_num(nm->crowd_mean));
+            json_object_set_new(e, "sd", jout_num(nm->crowd_sd));
+            json_object_set_new(e, "n", jout_num(nm->crowd_n));
+            json_object_set_new(e, "t", jout_num(nm->t));
+            json_object_set_new(e, "df", jout_num(nm->df));
+            json_object_set_new(e, "p", jout_num(nm->p));
+            json_object_set_new(e, "d", jout_num(nm->d));
             json_array_append_new(a, e);
         }
         json_object_set_new(o, "norms", a);
     }
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-    json_decref(o);
-    if (!s) return VSC_ERR_NOMEM;
-    int rc = fprintf(fp, "%s\n", s) < 0 ? VSC_ERR_IO : 0;
-    free(s);
-    return rc;
+    return jout_line(fp, o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 }
 
 /* Model and condition names come from users and models: no terminal control sequences. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/jsonout.h"
 #include "util/util.h"
 #include "utility/utility_int.h"
 #include "valscope/utility.h"
@@ -205,11 +206,6 @@ int vsc_utility_score(struct vsc_store *store, const struct vsc_utility_opts *op
     return rc;
 }
 
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
 int vsc_utility_write_json(FILE *fp, const struct vsc_utility_record *r)
 {
     json_t *o = json_object();
@@ -222,26 +218,21 @@ int vsc_utility_write_json(FILE *fp, const struct vsc_utility_record *r)
     if (r->outcome_b) json_object_set_new(o, "outcome_b", json_string(r->outcome_b));
     if (r->category) json_object_set_new(o, "category", json_string(r->category));
     if (!strcmp(r->kind, "utility")) {
-        json_object_set_new(o, "mu", num(r->mu));
-        json_object_set_new(o, "sigma", num(r->sigma));
+        json_object_set_new(o, "mu", jout_num(r->mu));
+        json_object_set_new(o, "sigma", jout_num(r->sigma));
     } else if (!strcmp(r->kind, "preference")) {
-        json_object_set_new(o, "p", num(r->p));
+        json_object_set_new(o, "p", jout_num(r->p));
         json_object_set_new(o, "n_unparseable", json_integer((json_int_t)r->n_unparseable));
     } else {
-        json_object_set_new(o, "accuracy", num(r->accuracy));
-        json_object_set_new(o, "log_loss", num(r->log_loss));
-        json_object_set_new(o, "heldout_accuracy", num(r->heldout_accuracy));
-        json_object_set_new(o, "heldout_log_loss", num(r->heldout_log_loss));
-        json_object_set_new(o, "intransitive", num(r->intransitive));
+        json_object_set_new(o, "accuracy", jout_num(r->accuracy));
+        json_object_set_new(o, "log_loss", jout_num(r->log_loss));
+        json_object_set_new(o, "heldout_accuracy", jout_num(r->heldout_accuracy));
+        json_object_set_new(o, "heldout_log_loss", jout_num(r->heldout_log_loss));
+        json_object_set_new(o, "intransitive", jout_num(r->intransitive));
         json_object_set_new(o, "n_triads", json_integer((json_int_t)r->n_triads));
         json_object_set_new(o, "n_pairs", json_integer((json_int_t)r->n_pairs));
         json_object_set_new(o, "n_unparseable", json_integer((json_int_t)r->n_unparseable));
     }
     json_object_set_new(o, "n", json_integer((json_int_t)r->n));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-    json_decref(o);
-    if (!s) return VSC_ERR_NOMEM;
-    int bad = fprintf(fp, "%s\n", s) < 0;
-    free(s);
-    return bad ? VSC_ERR_IO : 0;
+    return jout_line(fp, o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 }
