@@ -1100,6 +1100,15 @@ static int llama_open(void **state, const struct vsc_model_cfg *m, const char *b
     path = path_join(base_dir, rel);
     if (!path) goto fail;
     if ((rc = check_gguf(path, m, diag))) goto fail;
+    if (ggml_backend_dev_count() == 0) {
+        rc = vsc_diag_set(diag, "", m->line, 0,
+                          "model '%s': no ggml compute backend could be loaded (the "
+                          "libggml-cpu-*.so files next to libggml-base.so); set "
+                          "VSC_LLAMA_BACKEND_DIR to their folder or rerun scripts/fetch-llama.sh",
+                          m->name);
+        rc = VSC_ERR_UNSUPPORTED;
+        goto fail;
+    }
 
     struct llama_model_params mp = llama_model_default_params();
     last_error[0] = 0;
