@@ -37,7 +37,8 @@ for p in "@node-llama-cpp/linux-x64@$VERSION" "node-llama-cpp@$VERSION"; do
     tgz=$(echo "$p" | sed -e 's/^@//' -e 's|/|-|' -e 's/@/-/').tgz
     if [ ! -s "$tgz" ]; then
         echo "fetch-llama: npm pack $p"
-        npm pack --loglevel=error --fetch-retries=1 --fetch-retry-maxtimeout=5000 --fetch-timeout=60000 \
+        npm pack --loglevel=error --fetch-retries=1 --fetch-retry-mintimeout=2000 \
+            --fetch-retry-maxtimeout=10000 --fetch-timeout=60000 \
             "$p" >/dev/null 2>npm-error.log \
             || soft_fail "npm pack $p failed: $(tail -3 npm-error.log | tr '\n' ' ')"
     fi
