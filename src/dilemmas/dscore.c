@@ -6,13 +6,14 @@
 
 #include "score/stats.h"
 #include "util/jsonout.h"
+#include "score/run_ins.h"
 #include "util/util.h"
 #include "valscope/dilemmas.h"
 #include "valscope/instrument.h"
 
 /* One dailydilemmas instrument of a run, with its categories resolved per dilemma action. */
 struct dentry {
-    char *run, *id, *arg, *base_dir;
+    struct run_ins ri; /* first: run_ins_collect fills it */
     struct vsc_instrument *ins;
     struct vsc_dilemma_set *set;
     char **cats;     /* "theory\x1fcategory" names, n_cats */
@@ -43,22 +44,6 @@ struct dctx {
     size_t order[2];
 };
 
-static int collect(const struct vsc_run_instrument *ri, void *payload)
-{
-    struct dctx *c = payload;
-    if (strcmp(ri->kind, "dailydilemmas")) return 0;
-    struct dentry *g = realloc(c->e, (c->n_e + 1) * sizeof *g);
-    if (!g) return VSC_ERR_NOMEM;
-    c->e = g;
-    g += c->n_e++;
-    memset(g, 0, sizeof *g);
-    g->run = xstrdup(ri->run);
-    g->id = xstrdup(ri->instrument);
-    g->arg = xstrdup(ri->arg);
-    g->base_dir = xstrdup(ri->base_dir);
-    return g->run && g->id && g->arg ? 0 : VSC_ERR_NOMEM;
-}
-
 static long cat_index(struct dentry *e, int theory, const char *cat, int add)
 {
     char *key = xasprintf("%s\x1f%s", vsc_dilemma_theory_names[theory], cat);
@@ -88,9 +73,9 @@ static long cat_index(struct dentry *e, int theory, const char *cat, int add)
 static int prepare(struct dctx *c, struct dentry *e)
 {
     e->loaded = 1;
-    char *dir = path_join(e->base_dir, e->arg);
+    char *dir = path_join(e->ri.base_dir, e->ri.arg);
     if (!dir) return VSC_ERR_NOMEM;
-    int rc = vsc_instrument_load(&e->ins, "dailydilemmas", e->arg, e->base_dir, c->diag);
+    int rc = vsc_instrument_load(&e->ins, "dailydilemmas", e->ri.arg, e->ri.base_dir, c->diag);
     if (!rc) rc = vsc_dilemmas_load(&e->set, dir, c->diag);
     free(dir);
     if (rc) return rc;
@@ -127,10 +112,7 @@ static int prepare(struct dctx *c, struct dentry *e)
 
 static void entry_free(struct dentry *e)
 {
-    free(e->run);
-    free(e->id);
-    free(e->arg);
-    free(e->base_dir);
+    run_ins_free(&e->ri);
     vsc_instrument_free(e->ins);
     size_t nd = e->set ? e->set->n : 0;
     for (size_t i = 0; e->act_cats && i < 2 * nd; i++)
@@ -171,7 +153,7 @@ static int finish(struct dctx *c, struct dacc *a)
                                        .run = c->run,
                                        .model = c->model,
                                        .condition = a->condition,
-                                       .instrument = e->id,
+                                       .instrument = e->ri.id,
                                        .theory = theory,
                                        .category = sep + 1,
                                        .value = (ch - ng) / (ch + ng),
@@ -235,8 +217,8 @@ static int on_row(const struct vsc_answer_row *row, void *payload)
     struct dctx *c = payload;
     struct dentry *e = NULL;
     for (size_t i = 0; i < c->n_e && !e; i++)
-        if (!strcmp(c->e[i].run, row->run) && row->instrument &&
-            !strcmp(c->e[i].id, row->instrument))
+        if (!strcmp(c->e[i].ri.run, row->run) && row->instrument &&
+            !strcmp(c->e[i].ri.id, row->instrument))
             e = &c->e[i];
     if (!e) return 0;
     const char *model = row->model ? row->model : "";
@@ -250,7 +232,7 @@ static int on_row(const struct vsc_answer_row *row, void *payload)
     long item = vsc_instrument_find_item(e->ins, row->item ? row->item : "");
     if (item < 0 || (size_t)item >= e->set->n)
         return vsc_diag_set(c->diag, NULL, 0, 0, "cell %lld: dilemma '%s' is not in '%s'",
-                            (long long)row->cell_id, row->item ? row->item : "", e->id);
+                            (long long)row->cell_id, row->item ? row->item : "", e->ri.id);
     struct dacc *a = get_acc(c, e, row->condition ? row->condition : "");
     if (!a) return VSC_ERR_NOMEM;
     if (!row->status || strcmp(row->status, "ok")) return 0;
@@ -291,7 +273,7 @@ int vsc_dilemma_score(struct vsc_store *store, const struct vsc_dilemma_opts *op
 {
     struct dctx c = {.opts = opts, .cb = cb, .payload = payload, .diag = diag};
     const char *run = opts ? opts->run : NULL;
-    int rc = vsc_store_foreach_instrument(store, run, collect, &c);
+    int rc = run_ins_collect(store, run, "dailydilemmas", 1, &c.e, &c.n_e, sizeof *c.e);
     if (!rc && c.n_e) rc = vsc_store_foreach_answer(store, run, on_row, &c);
     if (!rc)
         rc = flush(&c);

@@ -13,6 +13,7 @@
 
 #include "score/stats.h"
 #include "util/jsonout.h"
+#include "score/run_ins.h"
 #include "util/util.h"
 #include "valscope/instrument.h"
 
@@ -64,7 +65,7 @@ struct ins_acc {
 };
 
 struct ins_entry {
-    char *run, *id, *kind, *arg, *base_dir;
+    struct run_ins ri; /* first: run_ins_collect fills it */
     struct vsc_instrument *ins;
     int failed;
 };
@@ -82,31 +83,15 @@ struct ctx {
     size_t order_cap;
 };
 
-static int collect_instrument(const struct vsc_run_instrument *ri, void *payload)
-{
-    struct ctx *c = payload;
-    struct ins_entry *e = realloc(c->ins, (c->n_ins + 1) * sizeof *e);
-    if (!e) return VSC_ERR_NOMEM;
-    c->ins = e;
-    e += c->n_ins++;
-    *e = (struct ins_entry){.run = xstrdup(ri->run),
-                            .id = xstrdup(ri->instrument),
-                            .kind = xstrdup(ri->kind),
-                            .arg = xstrdup(ri->arg),
-                            .base_dir = xstrdup(ri->base_dir)};
-    if (!e->run || !e->id || !e->kind || !e->arg) return VSC_ERR_NOMEM;
-    return 0;
-}
-
 static int find_instrument(struct ctx *c, const char *run, const char *id,
                            struct vsc_instrument **out)
 {
     *out = NULL;
     for (size_t i = 0; i < c->n_ins; i++) {
         struct ins_entry *e = &c->ins[i];
-        if (strcmp(e->run, run) || strcmp(e->id, id)) continue;
+        if (strcmp(e->ri.run, run) || strcmp(e->ri.id, id)) continue;
         if (!e->ins) {
-            int rc = vsc_instrument_load(&e->ins, e->kind, e->arg, e->base_dir, c->diag);
+            int rc = vsc_instrument_load(&e->ins, e->ri.kind, e->ri.arg, e->ri.base_dir, c->diag);
             if (rc) return rc;
         }
         *out = e->ins;
@@ -688,7 +673,7 @@ int vsc_roleplay_score(struct vsc_store *store, const struct vsc_roleplay_opts *
 {
     struct ctx c = {.cb = cb, .payload = payload, .diag = diag};
     const char *run = opts ? opts->run : NULL;
-    int rc = vsc_store_foreach_instrument(store, run, collect_instrument, &c);
+    int rc = run_ins_collect(store, run, NULL, 1, &c.ins, &c.n_ins, sizeof *c.ins);
     if (!rc) rc = vsc_store_foreach_answer(store, run, on_answer, &c);
     if (!rc)
         rc = flush(&c);
@@ -703,11 +688,7 @@ int vsc_roleplay_score(struct vsc_store *store, const struct vsc_roleplay_opts *
     free(c.accs);
     for (size_t i = 0; i < c.n_ins; i++) {
         struct ins_entry *e = &c.ins[i];
-        free(e->run);
-        free(e->id);
-        free(e->kind);
-        free(e->arg);
-        free(e->base_dir);
+        run_ins_free(&e->ri);
         vsc_instrument_free(e->ins);
     }
     free(c.ins);

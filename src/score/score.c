@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "score/run_ins.h"
 #include "score/score_int.h"
 #include "score/stats.h"
 #include "util/util.h"
@@ -82,7 +83,7 @@ fail:
 /* ---- reading the store ------------------------------------------------------------------ */
 
 struct ins_entry {
-    char *run, *id, *kind, *arg, *base_dir;
+    struct run_ins ri; /* first: run_ins_collect fills it */
     struct vsc_instrument *ins;
     char **dim_order; /* the built-in value system's dimension order, when there is one */
     size_t n_dim_order;
@@ -110,22 +111,6 @@ struct ctx {
     int rc;
 };
 
-static int collect_instrument(const struct vsc_run_instrument *ri, void *payload)
-{
-    struct ctx *c = payload;
-    struct ins_entry *e = realloc(c->ins, (c->n_ins + 1) * sizeof *e);
-    if (!e) return VSC_ERR_NOMEM;
-    c->ins = e;
-    e += c->n_ins++;
-    *e = (struct ins_entry){.run = xstrdup(ri->run),
-                            .id = xstrdup(ri->instrument),
-                            .kind = xstrdup(ri->kind),
-                            .arg = xstrdup(ri->arg),
-                            .base_dir = xstrdup(ri->base_dir)};
-    if (!e->run || !e->id || !e->kind) return VSC_ERR_NOMEM;
-    return 0;
-}
-
 /* Records follow the value system's order (Schwartz: around the circle) when the
  * instrument's system is a built-in one; other systems keep the instrument's item order. */
 static int load_dim_order(struct ins_entry *e)
@@ -147,10 +132,10 @@ static int find_instrument(struct ctx *c, const struct vsc_answer_row *row, stru
 {
     for (size_t i = 0; i < c->n_ins; i++) {
         struct ins_entry *e = &c->ins[i];
-        if (strcmp(e->run, row->run) || strcmp(e->id, row->instrument ? row->instrument : ""))
+        if (strcmp(e->ri.run, row->run) || strcmp(e->ri.id, row->instrument ? row->instrument : ""))
             continue;
         if (!e->ins) {
-            int rc = vsc_instrument_load(&e->ins, e->kind, e->arg, e->base_dir, c->diag);
+            int rc = vsc_instrument_load(&e->ins, e->ri.kind, e->ri.arg, e->ri.base_dir, c->diag);
             if (!rc) rc = load_dim_order(e);
             if (rc) return rc;
         }
@@ -369,7 +354,7 @@ int vsc_score_store(struct vsc_store *store, const struct vsc_score_opts *opts, 
 {
     struct ctx c = {.opts = opts, .cb = cb, .payload = payload, .diag = diag};
     const char *run = opts ? opts->run : NULL;
-    int rc = vsc_store_foreach_instrument(store, run, collect_instrument, &c);
+    int rc = run_ins_collect(store, run, NULL, 0, &c.ins, &c.n_ins, sizeof *c.ins);
     if (rc) goto fail;
     rc = vsc_store_foreach_answer(store, run, on_answer, &c);
     if (!rc) rc = flush(&c);
@@ -386,11 +371,7 @@ fail:
         for (size_t d = 0; d < e->n_dim_order; d++)
             free(e->dim_order[d]);
         free(e->dim_order);
-        free(e->run);
-        free(e->id);
-        free(e->kind);
-        free(e->arg);
-        free(e->base_dir);
+        run_ins_free(&e->ri);
     }
     free(c.ins);
     for (size_t i = 0; i < c.n_done; i++)

@@ -6,12 +6,13 @@
 #include <string.h>
 
 #include "util/jsonout.h"
+#include "score/run_ins.h"
 #include "util/util.h"
 #include "utility/utility_int.h"
 #include "valscope/utility.h"
 
 struct uentry {
-    char *run, *id, *arg, *base_dir;
+    struct run_ins ri; /* first: run_ins_collect fills it */
     struct vsc_outcomes *o;
     struct upairs acc; /* answers of the current model */
     size_t n_answers;
@@ -26,22 +27,6 @@ struct uctx {
     size_t n;
     char *run, *model;
 };
-
-static int collect(const struct vsc_run_instrument *ri, void *payload)
-{
-    struct uctx *c = payload;
-    if (strcmp(ri->kind, "utility")) return 0;
-    struct uentry *g = realloc(c->e, (c->n + 1) * sizeof *g);
-    if (!g) return VSC_ERR_NOMEM;
-    c->e = g;
-    g += c->n++;
-    memset(g, 0, sizeof *g);
-    g->run = xstrdup(ri->run);
-    g->id = xstrdup(ri->instrument);
-    g->arg = xstrdup(ri->arg);
-    g->base_dir = xstrdup(ri->base_dir);
-    return g->run && g->id && g->arg ? 0 : VSC_ERR_NOMEM;
-}
 
 /* held out: a fixed pseudo-random share of pairs, the same in every scoring */
 static int held_out(size_t a, size_t b, double share)
@@ -63,7 +48,7 @@ static int finish(struct uctx *c, struct uentry *e)
     int rc = (!mu || !sg || !cnt || !train || !test) ? VSC_ERR_NOMEM : 0;
     struct vsc_utility_record base = {.run = c->run,
                                       .model = c->model,
-                                      .instrument = e->id,
+                                      .instrument = e->ri.id,
                                       .mu = NAN,
                                       .sigma = NAN,
                                       .p = NAN,
@@ -134,7 +119,7 @@ static int flush(struct uctx *c)
 {
     int rc = 0;
     for (size_t i = 0; i < c->n; i++) {
-        if (!rc && c->run && !strcmp(c->e[i].run, c->run)) rc = finish(c, &c->e[i]);
+        if (!rc && c->run && !strcmp(c->e[i].ri.run, c->run)) rc = finish(c, &c->e[i]);
         upairs_clear(&c->e[i].acc);
     }
     free(c->run);
@@ -148,8 +133,8 @@ static int on_row(const struct vsc_answer_row *row, void *payload)
     struct uctx *c = payload;
     struct uentry *e = NULL;
     for (size_t i = 0; i < c->n && !e; i++)
-        if (!strcmp(c->e[i].run, row->run) && row->instrument &&
-            !strcmp(c->e[i].id, row->instrument))
+        if (!strcmp(c->e[i].ri.run, row->run) && row->instrument &&
+            !strcmp(c->e[i].ri.id, row->instrument))
             e = &c->e[i];
     if (!e) return 0;
     const char *model = row->model ? row->model : "";
@@ -159,7 +144,7 @@ static int on_row(const struct vsc_answer_row *row, void *payload)
         if (!(c->run = xstrdup(row->run)) || !(c->model = xstrdup(model))) return VSC_ERR_NOMEM;
     }
     if (!e->o) {
-        char *path = path_join(e->base_dir, e->arg);
+        char *path = path_join(e->ri.base_dir, e->ri.arg);
         int rc = path ? vsc_outcomes_load(&e->o, path, c->diag) : VSC_ERR_NOMEM;
         free(path);
         if (rc) return rc;
@@ -170,7 +155,7 @@ static int on_row(const struct vsc_answer_row *row, void *payload)
         a >= e->o->n || b >= e->o->n || a == b)
         return vsc_diag_set(c->diag, NULL, 0, 0,
                             "cell %lld: item '%s' is not a pair of the %zu outcomes of '%s'",
-                            (long long)row->cell_id, row->item ? row->item : "", e->o->n, e->id);
+                            (long long)row->cell_id, row->item ? row->item : "", e->o->n, e->ri.id);
     struct vsc_pair_count *pc = upairs_get(&e->acc, a, b, 1);
     if (!pc) return VSC_ERR_NOMEM;
     if (!row->status || strcmp(row->status, "ok")) return 0;
@@ -189,17 +174,14 @@ int vsc_utility_score(struct vsc_store *store, const struct vsc_utility_opts *op
 {
     struct uctx c = {.opts = opts, .cb = cb, .payload = payload, .diag = diag};
     const char *run = opts ? opts->run : NULL;
-    int rc = vsc_store_foreach_instrument(store, run, collect, &c);
+    int rc = run_ins_collect(store, run, "utility", 1, &c.e, &c.n, sizeof *c.e);
     if (!rc && c.n) rc = vsc_store_foreach_answer(store, run, on_row, &c);
     int rc2 = flush(&c);
     if (!rc) rc = rc2;
     if (rc == VSC_ERR_STORE && diag && !diag->msg[0])
         vsc_diag_set(diag, NULL, 0, 0, "%s", vsc_store_errmsg(store));
     for (size_t i = 0; i < c.n; i++) {
-        free(c.e[i].run);
-        free(c.e[i].id);
-        free(c.e[i].arg);
-        free(c.e[i].base_dir);
+        run_ins_free(&c.e[i].ri);
         vsc_outcomes_free(c.e[i].o);
     }
     free(c.e);
