@@ -68,6 +68,7 @@ tests: all $(TEST_BIN)
 
 test:
 	@scripts/install-deps.sh
+	@scripts/fetch-llama.sh
 	@$(MAKE) --no-print-directory tests
 	@tests/run-tests.sh $(BUILD)
 
@@ -83,6 +84,7 @@ demo:
 # The whole suite under AddressSanitizer + UBSan, in its own build folder.
 asan:
 	@scripts/install-deps.sh clang
+	@scripts/fetch-llama.sh
 	@$(MAKE) --no-print-directory BUILD=build-asan CC=clang OPT="-O1 -g" \
 	    SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" tests
 	@ASAN_OPTIONS=detect_leaks=1 tests/run-tests.sh build-asan
@@ -105,6 +107,14 @@ fuzz-smoke:
 	    $$f -max_total_time=$${FUZZ_SECONDS:-20} -rss_limit_mb=1024 build-fuzz/corpus-$$n \
 	        tests/fuzz/corpus/$$n 2>build-fuzz/$$n.log || { tail -40 build-fuzz/$$n.log; exit 1; }; \
 	done
+
+# A real OpenAI-compatible server no one on this project wrote: llama.cpp's llama-server,
+# built from the fetched source bundle (several minutes), serving stories260K on 127.0.0.1.
+conformance:
+	@scripts/install-deps.sh
+	@scripts/fetch-llama.sh
+	@$(MAKE) --no-print-directory all
+	@tests/conformance/run.sh $(BUILD)
 
 bench: all $(BENCH_BIN)
 	@echo "benchmarks built in $(BUILD)/bench/: see bench/README.md"

@@ -15,7 +15,7 @@ run_one() {
     p=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$log" | awk '{s+=$4} END{print s+0}')
     f=$(grep -Eo '^\[  FAILED  \] [0-9]+' "$log" | awk '{s+=$4} END{print s+0}')
     s=$(grep -Eo '^\[  SKIPPED \] [0-9]+' "$log" | awk '{s+=$4} END{print s+0}')
-    if [ "$p" = 0 ] && [ "$f" = 0 ]; then   # not a cmocka binary: the exit code is the verdict
+    if [ "$p" = 0 ] && [ "$f" = 0 ] && [ "$s" = 0 ]; then   # not cmocka: the exit code decides
         if [ $rc = 0 ]; then p=1; elif [ $rc = 77 ]; then s=1; else f=1; fi
     elif [ $rc != 0 ] && [ "$f" = 0 ]; then f=1; fi
     grep -E '^SKIP' "$log" | sed "s|^|  $name: |"

@@ -16,7 +16,8 @@ static const char *const MODEL_KEYS[] = {
     "tpm", "timeout_ms",
     /* sim */ "profile", "seed", "noise", "acquiescence", "text",
     /* replay */ "file",
-    /* llama */ "model_path", "n_ctx", "threads", "n_batch", "chat_template", NULL};
+    /* llama */ "model_path", "n_ctx", "threads", "n_batch", "n_parallel", "chat_template",
+    "flash_attn", NULL};
 static const char *const BACKENDS[] = {"openai", "sim", "replay", "llama", NULL};
 static const char *const INSTRUMENT_KINDS[] = {"prompts",     "builtin", "pvqrr",
                                                "valuebench",  "psychobench", "file",
