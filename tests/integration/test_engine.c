@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "support/testserver.h"
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/config.h"
 #include "valscope/run.h"
@@ -48,14 +49,7 @@ static void eng_init(struct eng *e, int n_prompts)
 
 static void eng_cleanup(struct eng *e)
 {
-    const char *suffix[] = {"/prompts.jsonl", "/run.yaml", "/store.db", "/store.db-wal",
-                            "/store.db-shm"};
-    for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
-        char p[192];
-        snprintf(p, sizeof p, "%s%s", e->dir, suffix[i]);
-        unlink(p);
-    }
-    rmdir(e->dir);
+    tu_rmrf(e->dir);
 }
 
 /* One openai model entry for the config's `models:` list. */
@@ -77,23 +71,21 @@ static char *model_yaml(const char *name, const char *url, const char *served, i
 static void write_config_params(struct eng *e, const char *models, int max_attempts,
                                 const char *params, const char *extra)
 {
-    FILE *f = fopen(e->config, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "run: engine-test\n"
-            "store: %s\n"
-            "max_attempts: %d\n"
-            "retry_base_ms: 10\n"
-            "retry_max_ms: 200\n"
-            "models:\n%s"
-            "instruments:\n"
-            "  - prompts: %s\n"
-            "samples: 1\n"
-            "params: %s\n"
-            "%s",
-            e->db, max_attempts, models, e->prompts,
-            params ? params : "{temperature: 0, max_tokens: 16, seed: 1}", extra ? extra : "");
-    fclose(f);
+    tu_write_file(e->config,
+                  "run: engine-test\n"
+                  "store: %s\n"
+                  "max_attempts: %d\n"
+                  "retry_base_ms: 10\n"
+                  "retry_max_ms: 200\n"
+                  "models:\n%s"
+                  "instruments:\n"
+                  "  - prompts: %s\n"
+                  "samples: 1\n"
+                  "params: %s\n"
+                  "%s",
+                  e->db, max_attempts, models, e->prompts,
+                  params ? params : "{temperature: 0, max_tokens: 16, seed: 1}",
+                  extra ? extra : "");
 }
 
 static void write_config(struct eng *e, const char *models, int max_attempts, const char *extra)

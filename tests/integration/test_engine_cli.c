@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "support/testserver.h"
+#include "support/testutil.h"
 #include "util/util.h"
 
 static char cli[512];
@@ -47,35 +48,25 @@ static void fx_init(struct fx *f, int n_prompts)
 
 static void fx_cleanup(struct fx *f)
 {
-    const char *names[] = {"prompts.jsonl", "run.yaml", "store.db", "store.db-wal", "store.db-shm",
-                           "stdout",        "stderr",   "other.db", "other.db-wal", "other.db-shm"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        char p[192];
-        snprintf(p, sizeof p, "%s/%s", f->dir, names[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    tu_rmrf(f->dir);
 }
 
 /* `models` is the body of one model entry after "- name: m1\n". */
 static void write_config(struct fx *f, const char *model_keys, const char *extra)
 {
-    FILE *fp = fopen(f->config, "w");
-    assert_non_null(fp);
-    fprintf(fp,
-            "store: %s\n"
-            "max_attempts: 2\n"
-            "retry_base_ms: 10\n"
-            "models:\n"
-            "  - name: m1\n"
-            "    backend: openai\n"
-            "%s"
-            "instruments:\n"
-            "  - prompts: %s\n"
-            "params: {temperature: 0, max_tokens: 8}\n"
-            "%s",
-            f->db, model_keys, f->prompts, extra ? extra : "");
-    fclose(fp);
+    tu_write_file(f->config,
+                  "store: %s\n"
+                  "max_attempts: 2\n"
+                  "retry_base_ms: 10\n"
+                  "models:\n"
+                  "  - name: m1\n"
+                  "    backend: openai\n"
+                  "%s"
+                  "instruments:\n"
+                  "  - prompts: %s\n"
+                  "params: {temperature: 0, max_tokens: 8}\n"
+                  "%s",
+                  f->db, model_keys, f->prompts, extra ? extra : "");
 }
 
 /* Runs the CLI with the given arguments (NULL-terminated) and returns its exit status; stdout
@@ -181,9 +172,8 @@ static void test_exit_two_on_bad_config(void **state)
     assert_int_not_equal(access(f.db, F_OK), 0);
 
     /* A broken prompts file: named with its line. */
-    FILE *fp = fopen(f.prompts, "w");
-    fputs("{\"id\": \"a\", \"prompt\": \"fine\"}\n{\"id\": \"b\", \"prompt\": \n", fp);
-    fclose(fp);
+    tu_write_file(f.prompts,
+                  "{\"id\": \"a\", \"prompt\": \"fine\"}\n{\"id\": \"b\", \"prompt\": \n");
     write_config(&f, "    base_url: http://127.0.0.1:9/v1\n    model: x\n", NULL);
     assert_int_equal(vsc(&f, "run", f.config, NULL), 2);
     want = xasprintf("%s:2", f.prompts);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "support/testserver.h"
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/store.h"
 
@@ -317,22 +318,19 @@ static void test_kill9_resume(void **state)
 
     f.ts = ts_start(&(struct ts_config){.latency_ms = LATENCY_MS, .answer_mode = TS_ANSWER_HASH});
     assert_non_null(f.ts);
-    fp = fopen(f.config, "w");
-    assert_non_null(fp);
-    fprintf(fp,
-            "store: %s\n" /* --store must win over this */
-            "models:\n"
-            "  - name: m1\n"
-            "    backend: openai\n"
-            "    base_url: %s\n"
-            "    model: test-model\n"
-            "    concurrency: %d\n"
-            "instruments:\n"
-            "  - prompts: %s\n"
-            "samples: 1\n"
-            "params: {temperature: 0, max_tokens: 8}\n",
-            f.unused_db, ts_url(f.ts), CONCURRENCY, f.prompts);
-    fclose(fp);
+    tu_write_file(f.config,
+                  "store: %s\n" /* --store must win over this */
+                  "models:\n"
+                  "  - name: m1\n"
+                  "    backend: openai\n"
+                  "    base_url: %s\n"
+                  "    model: test-model\n"
+                  "    concurrency: %d\n"
+                  "instruments:\n"
+                  "  - prompts: %s\n"
+                  "samples: 1\n"
+                  "params: {temperature: 0, max_tokens: 8}\n",
+                  f.unused_db, ts_url(f.ts), CONCURRENCY, f.prompts);
     unsetenv("OPENAI_API_KEY");
     unsetenv("OPENAI_BASE_URL");
 
@@ -375,13 +373,7 @@ static void test_kill9_resume(void **state)
 
     free(frozen.v);
     ts_stop(f.ts);
-    const char *files[] = {f.prompts, f.config, f.db, f.log, f.export_path};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
-        unlink(files[i]);
-    char p[192];
-    snprintf(p, sizeof p, "%s-wal", f.db), unlink(p);
-    snprintf(p, sizeof p, "%s-shm", f.db), unlink(p);
-    rmdir(f.dir);
+    tu_rmrf(f.dir);
 }
 
 int main(int argc, char **argv)

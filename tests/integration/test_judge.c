@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "support/testserver.h"
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/config.h"
 #include "valscope/judge.h"
@@ -25,7 +26,7 @@
 #include "valscope/score.h"
 #include "valscope/store.h"
 
-static void assert_near(double got, double want, double tol, const char *what)
+static void assert_near_nan(double got, double want, double tol, const char *what)
 {
     if (isnan(want) ? !isnan(got) : !(fabs(got - want) <= tol))
         fail_msg("%s: got %.6f, want %.6f", what, got, want);
@@ -161,13 +162,7 @@ static void fx_start(struct fx *f, enum script mode)
 static void fx_stop(struct fx *f)
 {
     ts_stop(f->ts);
-    const char *suffix[] = {"/run.yaml", "/store.db", "/store.db-wal", "/store.db-shm"};
-    for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
-        char p[192];
-        snprintf(p, sizeof p, "%s%s", f->dir, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    tu_rmrf(f->dir);
 }
 
 /* Writes a config whose one instrument is the mini probe set with `opts` (YAML flow keys). */
@@ -175,23 +170,21 @@ static void write_config(struct fx *f, const char *opts)
 {
     char cwd[512];
     assert_non_null(getcwd(cwd, sizeof cwd));
-    FILE *fp = fopen(f->config, "w");
-    assert_non_null(fp);
-    fprintf(fp,
-            "run: judge-test\n"
-            "store: %s\n"
-            "max_attempts: 2\n"
-            "retry_base_ms: 5\n"
-            "models:\n"
-            "  - {name: m1, backend: openai, base_url: %s, model: probe-model, "
-            "api_key_env: VSC_TEST_KEY}\n"
-            "judges:\n"
-            "  - {name: j1, backend: openai, base_url: %s, model: judge-model, "
-            "api_key_env: VSC_TEST_KEY}\n"
-            "instruments:\n"
-            "  - {probes: \"valuebench:%s/tests/data/judge/vb_mini.csv#MINI\", judge: j1, %s}\n",
-            f->db, ts_url(f->ts), ts_url(f->ts), cwd, opts);
-    fclose(fp);
+    tu_write_file(
+        f->config,
+        "run: judge-test\n"
+        "store: %s\n"
+        "max_attempts: 2\n"
+        "retry_base_ms: 5\n"
+        "models:\n"
+        "  - {name: m1, backend: openai, base_url: %s, model: probe-model, "
+        "api_key_env: VSC_TEST_KEY}\n"
+        "judges:\n"
+        "  - {name: j1, backend: openai, base_url: %s, model: judge-model, "
+        "api_key_env: VSC_TEST_KEY}\n"
+        "instruments:\n"
+        "  - {probes: \"valuebench:%s/tests/data/judge/vb_mini.csv#MINI\", judge: j1, %s}\n",
+        f->db, ts_url(f->ts), ts_url(f->ts), cwd, opts);
 }
 
 static void run_config(struct fx *f)
@@ -280,13 +273,13 @@ static void expect(const struct recs *rs, const char *dim, const char *kind, dou
     const struct rec *r = find(rs, dim, kind);
     char what[96];
     snprintf(what, sizeof what, "%s %s mean", dim, kind);
-    assert_near(r->mean, mean, 1e-9, what);
+    assert_near_nan(r->mean, mean, 1e-9, what);
     if (r->n != n) fail_msg("%s %s: n = %zu, want %zu", dim, kind, r->n, n);
     if (r->n_unparseable != n_unparseable)
         fail_msg("%s %s: n_unparseable = %zu, want %zu", dim, kind, r->n_unparseable,
                  n_unparseable);
     snprintf(what, sizeof what, "%s %s unparseable share", dim, kind);
-    assert_near(r->unparseable, share, 1e-9, what);
+    assert_near_nan(r->unparseable, share, 1e-9, what);
     assert_int_equal(r->n_failed, 0);
     assert_int_equal(r->n_pending, 0);
     if (n > 0 && !isnan(mean)) { /* the CI brackets the estimate */

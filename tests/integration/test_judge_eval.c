@@ -17,11 +17,12 @@
 
 #include "judge/judge_int.h"
 #include "support/testserver.h"
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/config.h"
 #include "valscope/judge.h"
 
-static void assert_near(double got, double want, const char *what)
+static void assert_near_nan(double got, double want, const char *what)
 {
     if (isnan(want) ? !isnan(got) : !(fabs(got - want) <= 1e-9))
         fail_msg("%s: got %.6f, want %.6f", what, got, want);
@@ -86,19 +87,16 @@ static void fx_start(struct fx *f)
     f->ts = ts_start(&c);
     assert_non_null(f->ts);
     setenv("VSC_TEST_KEY", "sk-judge-test", 1);
-    FILE *fp = fopen(f->config, "w");
-    assert_non_null(fp);
-    fprintf(fp,
-            "store: %s\n"
-            "models:\n"
-            "  - {name: m1, backend: openai, base_url: %s, model: unused}\n"
-            "judges:\n"
-            "  - {name: j1, backend: openai, base_url: %s, model: judge-model, "
-            "api_key_env: VSC_TEST_KEY}\n"
-            "instruments:\n"
-            "  - builtin: schwartz\n",
-            f->db, ts_url(f->ts), ts_url(f->ts));
-    fclose(fp);
+    tu_write_file(f->config,
+                  "store: %s\n"
+                  "models:\n"
+                  "  - {name: m1, backend: openai, base_url: %s, model: unused}\n"
+                  "judges:\n"
+                  "  - {name: j1, backend: openai, base_url: %s, model: judge-model, "
+                  "api_key_env: VSC_TEST_KEY}\n"
+                  "instruments:\n"
+                  "  - builtin: schwartz\n",
+                  f->db, ts_url(f->ts), ts_url(f->ts));
     struct vsc_diag diag = {0};
     char msg[2048];
     if (vsc_config_load(&f->cfg, f->config, &diag)) {
@@ -111,13 +109,7 @@ static void fx_stop(struct fx *f)
 {
     vsc_config_free(f->cfg);
     ts_stop(f->ts);
-    const char *suffix[] = {"/eval.yaml", "/store.db", "/store.db-wal", "/store.db-shm"};
-    for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
-        char p[192];
-        snprintf(p, sizeof p, "%s%s", f->dir, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    tu_rmrf(f->dir);
 }
 
 static struct vsc_judge_eval *eval(struct fx *f, const char *labels)
@@ -151,13 +143,13 @@ static void expect_dim(const struct vsc_judge_eval *ev, const char *id, size_t t
                  e->tn, tp, fp, fn, tn);
     char what[64];
     snprintf(what, sizeof what, "%s precision", id);
-    assert_near(e->precision, p, what);
+    assert_near_nan(e->precision, p, what);
     snprintf(what, sizeof what, "%s recall", id);
-    assert_near(e->recall, r, what);
+    assert_near_nan(e->recall, r, what);
     snprintf(what, sizeof what, "%s F1", id);
-    assert_near(e->f1, f1, what);
+    assert_near_nan(e->f1, f1, what);
     snprintf(what, sizeof what, "%s kappa", id);
-    assert_near(e->kappa, kappa, what);
+    assert_near_nan(e->kappa, kappa, what);
 }
 
 static void test_fulcra(void **state)
@@ -176,7 +168,7 @@ static void test_fulcra(void **state)
     expect_dim(ev, "achievement", 0, 0, 1, 2, NAN, 0, 0, 0);
     expect_dim(ev, "tradition", 0, 1, 0, 2, 0, NAN, 0, 0);
     expect_dim(ev, "power", 0, 0, 0, 0, NAN, NAN, NAN, NAN); /* never judged: no number */
-    assert_near(ev->macro_f1, 0.4, "macro-F1");
+    assert_near_nan(ev->macro_f1, 0.4, "macro-F1");
     assert_true(isnan(ev->mae));
     vsc_judge_eval_free(ev);
     /* a rerun pays for nothing */
@@ -198,7 +190,7 @@ static void test_touche(void **state)
     assert_int_equal(ev->n_bad_labels, 1); /* the "x" */
     expect_dim(ev, "self-direction-thought", 1, 0, 0, 1, 1, 1, 1, 1);
     expect_dim(ev, "benevolence-caring", 0, 1, 0, 0, 0, NAN, 0, 0);
-    assert_near(ev->macro_f1, 0.5, "macro-F1");
+    assert_near_nan(ev->macro_f1, 0.5, "macro-F1");
     vsc_judge_eval_free(ev);
     fx_stop(&f);
 }
@@ -213,8 +205,8 @@ static void test_valuebench_ratings(void **state)
     assert_int_equal(ev->n_bad_labels, 1);
     assert_int_equal(ev->n_unparseable, 1);
     assert_int_equal(ev->n_compared, 4);
-    assert_near(ev->mae, 0.75, "MAE");     /* |8-9| |3-2| |5-5| |1-0| */
-    assert_near(ev->spearman, 1.0, "rho"); /* same order */
+    assert_near_nan(ev->mae, 0.75, "MAE");     /* |8-9| |3-2| |5-5| |1-0| */
+    assert_near_nan(ev->spearman, 1.0, "rho"); /* same order */
     vsc_judge_eval_free(ev);
     fx_stop(&f);
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "support/testserver.h"
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/config.h"
 #include "valscope/judge.h"
@@ -55,23 +56,20 @@ struct fx {
 
 static void write_config(struct fx *f)
 {
-    FILE *fp = fopen(f->config, "w");
-    assert_non_null(fp);
-    fprintf(fp,
-            "run: judge-resume\n"
-            "store: %s\n"
-            "samples: %d\n"
-            "params: {temperature: 1, seed: 1}\n"
-            "models:\n"
-            "  - {name: m1, backend: openai, base_url: %s, model: probe-model, "
-            "api_key_env: VSC_TEST_KEY, concurrency: %d}\n"
-            "judges:\n"
-            "  - {name: j1, backend: openai, base_url: %s, model: judge-model, "
-            "api_key_env: VSC_TEST_KEY, concurrency: %d}\n"
-            "instruments:\n"
-            "  - {probes: builtin:schwartz, protocol: lean, judge: j1}\n",
-            f->db, SAMPLES, ts_url(f->ts), MODEL_CONC, ts_url(f->ts), JUDGE_CONC);
-    fclose(fp);
+    tu_write_file(f->config,
+                  "run: judge-resume\n"
+                  "store: %s\n"
+                  "samples: %d\n"
+                  "params: {temperature: 1, seed: 1}\n"
+                  "models:\n"
+                  "  - {name: m1, backend: openai, base_url: %s, model: probe-model, "
+                  "api_key_env: VSC_TEST_KEY, concurrency: %d}\n"
+                  "judges:\n"
+                  "  - {name: j1, backend: openai, base_url: %s, model: judge-model, "
+                  "api_key_env: VSC_TEST_KEY, concurrency: %d}\n"
+                  "instruments:\n"
+                  "  - {probes: builtin:schwartz, protocol: lean, judge: j1}\n",
+                  f->db, SAMPLES, ts_url(f->ts), MODEL_CONC, ts_url(f->ts), JUDGE_CONC);
 }
 
 static int run_once(struct fx *f)
@@ -218,13 +216,7 @@ static void test_kill_during_judge_stage(void **state)
     assert_true(isfinite(s.mean_sum));
 
     ts_stop(f.ts);
-    const char *suffix[] = {"/run.yaml", "/store.db", "/store.db-wal", "/store.db-shm"};
-    for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
-        char p[192];
-        snprintf(p, sizeof p, "%s%s", f.dir, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f.dir);
+    tu_rmrf(f.dir);
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/valscope.h"
 
@@ -33,10 +34,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char *cmd = xasprintf("rm -rf %s", dir);
-    int rc = system(cmd);
-    free(cmd);
-    return rc;
+    return tu_rmrf(dir);
 }
 
 static int on_row(const struct vsc_answer_row *r, void *payload)
@@ -61,9 +59,7 @@ static void cells_free(struct cells *c)
 static struct cells *plan(const char *name, const char *yaml, int *out_rc, struct vsc_diag *d)
 {
     char *path = xasprintf("%s/%s.yaml", dir, name);
-    FILE *f = fopen(path, "w");
-    fprintf(f, "store: %s/%s.db\n%s", dir, name, yaml);
-    fclose(f);
+    tu_write_file(path, "store: %s/%s.db\n%s", dir, name, yaml);
     struct vsc_config *cfg = NULL;
     *out_rc = vsc_config_load(&cfg, path, d);
     struct cells *c = calloc(1, sizeof(*c));

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "score/stats.h"
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/valscope.h"
 
@@ -151,9 +152,7 @@ static void recovery(void **state)
     free(s);
     vsc_store_free(store);
     vsc_config_free(cfg);
-    char *cmd = xasprintf("rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    assert_int_equal(tu_rmrf(dir), 0);
     free(cfg_path);
 }
 
@@ -216,9 +215,7 @@ static void acquiescence_cancels(void **state)
     assert_true(worst_gap(&a) > 0.5);
     vsc_store_free(store);
     vsc_config_free(cfg);
-    char *cmd = xasprintf("rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    assert_int_equal(tu_rmrf(dir), 0);
     free(cfg_path);
 }
 

@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "score/stats.h"
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/score.h"
 #include "valscope/store.h"
@@ -223,9 +224,7 @@ static void test_reproduce_report(void **state)
                      want_mean, want_var);
     }
     free(html);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(tu_rmrf(dir), 0);
 }
 
 int main(void)

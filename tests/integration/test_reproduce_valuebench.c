@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/score.h"
 #include "valscope/store.h"
@@ -211,9 +212,7 @@ static void test_valuebench_ratings(void **state)
         }
         assert_int_equal(hit, 1);
     }
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(tu_rmrf(dir), 0);
 }
 
 int main(void)

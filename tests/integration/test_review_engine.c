@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "support/testserver.h"
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/config.h"
 #include "valscope/run.h"
@@ -36,13 +37,7 @@ static void fx_init(struct fx *x, int n)
 
 static void fx_done(struct fx *x)
 {
-    const char *s[] = {"/p.jsonl", "/run.yaml", "/s.db", "/s.db-wal", "/s.db-shm"};
-    for (size_t i = 0; i < sizeof s / sizeof *s; i++) {
-        char p[192];
-        snprintf(p, sizeof p, "%s%s", x->dir, s[i]);
-        unlink(p);
-    }
-    rmdir(x->dir);
+    tu_rmrf(x->dir);
 }
 
 static int run_file(const char *path, struct vsc_progress *p)
@@ -70,13 +65,11 @@ static void test_duplicate_key_not_sent_twice(void **state)
     fx_init(&x, 4);
     struct ts_server *ts = ts_start(NULL);
     assert_non_null(ts);
-    FILE *f = fopen(x.config, "w");
-    fprintf(f,
-            "run: r\nstore: %s\nmodels:\n  - name: m\n    backend: openai\n    base_url: %s\n"
-            "    model: x\n    concurrency: 1\n"
-            "instruments:\n  - prompts: %s\n    name: a\n  - prompts: %s\n    name: b\n",
-            x.db, ts_url(ts), x.prompts, x.prompts);
-    fclose(f);
+    tu_write_file(x.config,
+                  "run: r\nstore: %s\nmodels:\n  - name: m\n    backend: openai\n    base_url: %s\n"
+                  "    model: x\n    concurrency: 1\n"
+                  "instruments:\n  - prompts: %s\n    name: a\n  - prompts: %s\n    name: b\n",
+                  x.db, ts_url(ts), x.prompts, x.prompts);
     struct vsc_progress p;
     assert_int_equal(run_file(x.config, &p), 0);
     assert_int_equal(p.total, 8);
@@ -97,12 +90,10 @@ static void test_changed_params_refused(void **state)
     assert_non_null(ts);
     const char *temps[2] = {"0", "0.7"};
     for (int round = 0; round < 2; round++) {
-        FILE *f = fopen(x.config, "w");
-        fprintf(f,
-                "store: %s\nmodels:\n  - name: m\n    backend: openai\n    base_url: %s\n"
-                "    model: x\ninstruments:\n  - prompts: %s\nparams: {temperature: %s}\n",
-                x.db, ts_url(ts), x.prompts, temps[round]);
-        fclose(f);
+        tu_write_file(x.config,
+                      "store: %s\nmodels:\n  - name: m\n    backend: openai\n    base_url: %s\n"
+                      "    model: x\ninstruments:\n  - prompts: %s\nparams: {temperature: %s}\n",
+                      x.db, ts_url(ts), x.prompts, temps[round]);
         struct vsc_progress p;
         /* the second round changed what is asked: refused (exit 2), never silently mixed */
         assert_int_equal(run_file(x.config, &p), round == 0 ? 0 : VSC_ERR_INPUT);

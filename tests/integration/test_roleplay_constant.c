@@ -18,16 +18,12 @@
 
 #include "plan/personas.h"
 #include "support/testserver.h"
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/config.h"
 #include "valscope/roleplay.h"
 #include "valscope/run.h"
 #include "valscope/store.h"
-
-static void assert_close(double got, double want, double tol)
-{
-    if (!(fabs(got - want) <= tol)) fail_msg("got %.10g, want %.10g (tol %g)", got, want, tol);
-}
 
 struct tally {
     size_t inertia, steer, dims_seen, effects;
@@ -48,7 +44,7 @@ static int check(const struct vsc_roleplay_record *r, void *payload)
         if (!seen && t->dims_seen < 32)
             snprintf(t->dims[t->dims_seen++], sizeof t->dims[0], "%s", r->dimension);
     } else if (!strcmp(r->kind, "steerability")) {
-        assert_close(r->value, 0.0, 1e-12);
+        assert_near(r->value, 0.0, 1e-12);
         assert_true(r->n > 0 && r->n_other > 0);
         t->steer++;
     } else if (!strcmp(r->kind, "effect_size")) {
@@ -69,17 +65,14 @@ static void test_constant_answers(void **state)
     snprintf(cfgp, sizeof cfgp, "%s/run.yaml", dir);
     snprintf(db, sizeof db, "%s/store.db", dir);
     setenv("VSC_TEST_KEY", "sk-rp", 1);
-    FILE *f = fopen(cfgp, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "run: rp-constant\nstore: %s\nmodels:\n  - name: const\n    backend: openai\n"
-            "    base_url: %s\n    model: constant\n    api_key_env: VSC_TEST_KEY\n"
-            "    concurrency: 32\n"
-            "instruments:\n  - builtin: schwartz\nsamples: 1\n"
-            "params: {temperature: 0, max_tokens: 4}\n"
-            "conditions: {baseline: true, personas: 3, persona_seeds: [1, 11]}\n",
-            db, ts_url(ts));
-    fclose(f);
+    tu_write_file(cfgp,
+                  "run: rp-constant\nstore: %s\nmodels:\n  - name: const\n    backend: openai\n"
+                  "    base_url: %s\n    model: constant\n    api_key_env: VSC_TEST_KEY\n"
+                  "    concurrency: 32\n"
+                  "instruments:\n  - builtin: schwartz\nsamples: 1\n"
+                  "params: {temperature: 0, max_tokens: 4}\n"
+                  "conditions: {baseline: true, personas: 3, persona_seeds: [1, 11]}\n",
+                  db, ts_url(ts));
 
     struct vsc_config *cfg = NULL;
     struct vsc_diag d = {0};
@@ -103,13 +96,7 @@ static void test_constant_answers(void **state)
     assert_true(t.effects > 0); /* persona attributes reached the cell meta */
     vsc_store_free(st);
     ts_stop(ts);
-    const char *sfx[] = {"/run.yaml", "/store.db", "/store.db-wal", "/store.db-shm"};
-    for (size_t i = 0; i < 4; i++) {
-        char p[96];
-        snprintf(p, sizeof p, "%s%s", dir, sfx[i]);
-        unlink(p);
-    }
-    rmdir(dir);
+    tu_rmrf(dir);
 }
 
 /* The counter-check: a server whose answer depends on the prompt (persona or not) moves the
@@ -124,7 +111,7 @@ static int check_moved(const struct vsc_roleplay_record *r, void *payload)
 {
     size_t *moved = payload;
     if (!strcmp(r->kind, "steerability")) {
-        assert_close(r->value, 1.0, 1e-12); /* all A vs all F: disjoint */
+        assert_near(r->value, 1.0, 1e-12); /* all A vs all F: disjoint */
         (*moved)++;
     }
     return 0;
@@ -143,15 +130,12 @@ static void test_steered_answers(void **state)
     setenv("VSC_TEST_KEY", "sk-rp", 1);
     struct persona p;
     assert_int_equal(persona_sample(&p, 5, 0, NULL), 0);
-    FILE *f = fopen(cfgp, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "run: rp-steered\nstore: %s\nmodels:\n  - name: steered\n    backend: openai\n"
-            "    base_url: %s\n    model: steered\n    api_key_env: VSC_TEST_KEY\n"
-            "instruments:\n  - builtin: schwartz\n"
-            "conditions:\n  system_prompts:\n    \"persona:5:0\": \"%s\"\n",
-            db, ts_url(ts), p.text);
-    fclose(f);
+    tu_write_file(cfgp,
+                  "run: rp-steered\nstore: %s\nmodels:\n  - name: steered\n    backend: openai\n"
+                  "    base_url: %s\n    model: steered\n    api_key_env: VSC_TEST_KEY\n"
+                  "instruments:\n  - builtin: schwartz\n"
+                  "conditions:\n  system_prompts:\n    \"persona:5:0\": \"%s\"\n",
+                  db, ts_url(ts), p.text);
     persona_clear(&p);
     struct vsc_config *cfg = NULL;
     struct vsc_diag d = {0};
@@ -167,13 +151,7 @@ static void test_steered_answers(void **state)
     assert_int_equal(moved, 10);
     vsc_store_free(st);
     ts_stop(ts);
-    const char *sfx[] = {"/run.yaml", "/store.db", "/store.db-wal", "/store.db-shm"};
-    for (size_t i = 0; i < 4; i++) {
-        char q[96];
-        snprintf(q, sizeof q, "%s%s", dir, sfx[i]);
-        unlink(q);
-    }
-    rmdir(dir);
+    tu_rmrf(dir);
 }
 
 int main(void)

@@ -18,6 +18,7 @@
 
 #include "score/stats.h"
 #include "support/testserver.h"
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/config.h"
 #include "valscope/run.h"
@@ -137,16 +138,14 @@ static void test_active_run(void **state)
     fprintf(f, "]}\n");
     fclose(f);
     setenv("VSC_TEST_KEY", "sk-util", 1);
-    f = fopen(cfgp, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "run: utility-active\nstore: %s\nmodels:\n  - name: chooser\n    backend: openai\n"
-            "    base_url: %s\n    model: chooser\n    api_key_env: VSC_TEST_KEY\n"
-            "    concurrency: 64\n"
-            "instruments:\n  - prompts: placeholder.jsonl\n"
-            "params: {temperature: 1, max_tokens: 2}\n",
-            db, ts_url(ts));
-    fclose(f);
+    tu_write_file(
+        cfgp,
+        "run: utility-active\nstore: %s\nmodels:\n  - name: chooser\n    backend: openai\n"
+        "    base_url: %s\n    model: chooser\n    api_key_env: VSC_TEST_KEY\n"
+        "    concurrency: 64\n"
+        "instruments:\n  - prompts: placeholder.jsonl\n"
+        "params: {temperature: 1, max_tokens: 2}\n",
+        db, ts_url(ts));
 
     struct vsc_progress prog;
     run_once(cfgp, "outcomes.json", &prog);
@@ -183,14 +182,7 @@ static void test_active_run(void **state)
     assert_int_equal(prog.total, (int64_t)(2 * budget));
 
     ts_stop(ts);
-    const char *sfx[] = {"/run.yaml", "/store.db", "/store.db-wal", "/store.db-shm",
-                         "/outcomes.json"};
-    for (size_t i = 0; i < 5; i++) {
-        char p[96];
-        snprintf(p, sizeof p, "%s%s", dir, sfx[i]);
-        unlink(p);
-    }
-    rmdir(dir);
+    tu_rmrf(dir);
 }
 
 int main(void)

@@ -12,18 +12,8 @@
 
 #include <cmocka.h>
 
+#include "support/testutil.h"
 #include "valscope/compare.h"
-
-#define assert_near(a, b, tol) assert_near_(a, b, tol, #a, __FILE__, __LINE__)
-static void assert_near_(double a, double b, double tol, const char *what, const char *file,
-                         int line)
-{
-    if (!(fabs(a - b) <= tol)) {
-        print_error("%s = %.12g, expected %.12g (tol %g)\n", what, a, b, tol);
-        _fail(file, line);
-    }
-}
-#define assert_nan(a) assert_true(isnan(a))
 
 /* m = (1, 2, 3), t = (1, -1, 2), w = (1, 1, 2), worked by hand:
  *   compass  = (1*1*1 + 1*(-1)*2 + 2*2*3) / (1*1 + 1*1 + 2*2) = 11 / 6
@@ -170,13 +160,10 @@ static void test_orientations(void **state)
     assert_non_null(mkdtemp(dir));
     char csv[300], out[300];
     snprintf(csv, sizeof(csv), "%s/o.csv", dir);
-    FILE *fp = fopen(csv, "w");
-    assert_non_null(fp);
     /* Columns in a different order, plus one to ignore. */
-    fputs("country,egalitar,harmony,embedded,hierarchy,mastery,aff_auton,intel_auton,note\n"
-          "\"Testland, North\",5,4,3,2,4,3.5,4.5,x\n",
-          fp);
-    fclose(fp);
+    tu_write_file(csv,
+                  "country,egalitar,harmony,embedded,hierarchy,mastery,aff_auton,intel_auton,note\n"
+                  "\"Testland, North\",5,4,3,2,4,3.5,4.5,x\n");
     size_t n = 0;
     struct vsc_diag d = {0};
     assert_int_equal(vsc_targets_from_orientations(&n, csv, dir, &d), 0);
@@ -199,11 +186,8 @@ static void test_orientations(void **state)
     unlink(out);
 
     /* A bad cell names line and column; a missing column names the column. */
-    fp = fopen(csv, "w");
-    fputs("country,harmony,embedded,hierarchy,mastery,aff_auton,intel_auton,egalitar\n"
-          "A,1,2,3,4,5,6,7\nB,1,2,3,lots,5,6,7\n",
-          fp);
-    fclose(fp);
+    tu_write_file(csv, "country,harmony,embedded,hierarchy,mastery,aff_auton,intel_auton,egalitar\n"
+                       "A,1,2,3,4,5,6,7\nB,1,2,3,lots,5,6,7\n");
     memset(&d, 0, sizeof(d));
     assert_int_equal(vsc_targets_from_orientations(&n, csv, dir, &d), VSC_ERR_INPUT);
     assert_int_equal(d.line, 3);
@@ -211,14 +195,11 @@ static void test_orientations(void **state)
     assert_non_null(strstr(d.msg, "mastery"));
     snprintf(out, sizeof(out), "%s/a.yaml", dir);
     unlink(out);
-    fp = fopen(csv, "w");
-    fputs("country,harmony,embedded\nA,1,2\n", fp);
-    fclose(fp);
+    tu_write_file(csv, "country,harmony,embedded\nA,1,2\n");
     memset(&d, 0, sizeof(d));
     assert_int_equal(vsc_targets_from_orientations(&n, csv, dir, &d), VSC_ERR_INPUT);
     assert_non_null(strstr(d.msg, "hierarchy"));
-    unlink(csv);
-    rmdir(dir);
+    tu_rmrf(dir);
 }
 
 /* A record with a CI that implies SE `se` at the 95% level. */

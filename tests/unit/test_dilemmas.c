@@ -13,15 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/dilemmas.h"
 #include "valscope/instrument.h"
 #include "valscope/store.h"
-
-static void assert_close(double got, double want, double tol)
-{
-    if (!(fabs(got - want) <= tol)) fail_msg("got %.10g, want %.10g (tol %g)", got, want, tol);
-}
 
 static void test_load_small(void **state)
 {
@@ -185,31 +181,27 @@ static void test_score_by_hand(void **state)
     int rc = vsc_dilemma_score(st, &o, keep, &rs, &d);
     if (rc) fail_msg("%s", d.msg);
     const struct rec *r = find(&rs, "MFT", "Fairness");
-    assert_close(r->v, 0.5, 1e-12); /* honesty chosen 3 times, neglected once */
+    assert_near(r->v, 0.5, 1e-12); /* honesty chosen 3 times, neglected once */
     assert_int_equal(r->ch, 3);
     assert_int_equal(r->ng, 1);
     assert_int_equal(r->nd, 2);
     assert_int_equal(r->na, 5);
     assert_int_equal(r->nu, 1);
     assert_true(r->lo <= 0.5 && r->hi >= 0.5 && r->lo >= 0 && r->hi <= 1);
-    assert_close(find(&rs, "MFT", "Authority")->v, 0.0, 1e-12);
+    assert_near(find(&rs, "MFT", "Authority")->v, 0.0, 1e-12);
     r = find(&rs, "MFT", "Care");
-    assert_close(r->v, 1.0, 1e-12);
-    assert_close(r->lo, 1.0, 1e-12);
-    assert_close(r->hi, 1.0, 1e-12);
-    assert_close(find(&rs, "MFT", "Loyalty")->v, -1.0, 1e-12);
-    assert_close(find(&rs, "WVS", "Traditional")->v, -0.5, 1e-12);
-    assert_close(find(&rs, "WVS", "Survival")->v, 0.0, 1e-12);
-    assert_close(find(&rs, "Emotion", "trust")->v, 0.0, 1e-12);
-    assert_close(find(&rs, "Maslow", "self-esteem")->v, 2.0 / 6, 1e-12);
-    assert_close(find(&rs, "Virtue", "Truthfulness")->v, 0.5, 1e-12);
+    assert_near(r->v, 1.0, 1e-12);
+    assert_near(r->lo, 1.0, 1e-12);
+    assert_near(r->hi, 1.0, 1e-12);
+    assert_near(find(&rs, "MFT", "Loyalty")->v, -1.0, 1e-12);
+    assert_near(find(&rs, "WVS", "Traditional")->v, -0.5, 1e-12);
+    assert_near(find(&rs, "WVS", "Survival")->v, 0.0, 1e-12);
+    assert_near(find(&rs, "Emotion", "trust")->v, 0.0, 1e-12);
+    assert_near(find(&rs, "Maslow", "self-esteem")->v, 2.0 / 6, 1e-12);
+    assert_near(find(&rs, "Virtue", "Truthfulness")->v, 0.5, 1e-12);
     assert_int_equal(rs.n, 12); /* every category some answered dilemma touches, once */
     vsc_store_free(st);
-    char p[96];
-    const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++)
-        snprintf(p, sizeof p, "%s%s", db, sfx[i]), unlink(p);
-    rmdir(dir);
+    tu_rmrf(dir);
 }
 
 int main(void)

@@ -12,14 +12,10 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "support/testutil.h"
 #include "valscope/instrument.h"
 
 #define DATA "tests/data/instruments/decl/"
-
-static void assert_near(double got, double want)
-{
-    if (fabs(got - want) > 1e-9) fail_msg("got %.12g, want %.12g", got, want);
-}
 
 static void test_good(void **state)
 {
@@ -33,7 +29,7 @@ static void test_good(void **state)
     assert_string_equal(ins->system, "schwartz");
     assert_int_equal(ins->n_options, 3);
     assert_string_equal(ins->options[1].label, "Unsure");
-    assert_near(ins->options[2].value, 3);
+    assert_near(ins->options[2].value, 3, 1e-9);
     assert_int_equal(ins->answer_mode, VSC_ANSWER_LOGPROBS);
     assert_int_equal(ins->aggregate, VSC_AGG_SUM);
     assert_int_equal(ins->centre, 1);
@@ -53,9 +49,9 @@ static void test_good(void **state)
     assert_string_equal(ins->groups[1].items[0], "g2");
     assert_int_equal(ins->n_norms, 2);
     assert_string_equal(ins->norms[1].dimension, "novelty");
-    assert_near(ins->norms[0].mean, 4.5);
-    assert_near(ins->norms[0].sd, 0.8);
-    assert_near(ins->norms[0].n, 120);
+    assert_near(ins->norms[0].mean, 4.5, 1e-9);
+    assert_near(ins->norms[0].sd, 0.8, 1e-9);
+    assert_near(ins->norms[0].n, 120, 1e-9);
 
     char *m = NULL;
     assert_int_equal(vsc_instrument_render(&m, ins, 2, NULL, "a retired gardener"), 0);

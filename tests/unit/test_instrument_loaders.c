@@ -13,15 +13,11 @@
 
 #include <cmocka.h>
 
+#include "support/testutil.h"
 #include "valscope/instrument.h"
 
 #define DATA "tests/data/instruments/"
 #define SHARED "../shared/data/"
-
-static void assert_near(double got, double want)
-{
-    if (fabs(got - want) > 1e-9) fail_msg("got %.12g, want %.12g", got, want);
-}
 
 static int have(const char *path)
 {
@@ -87,8 +83,8 @@ static void test_pvqrr_shared(void **state)
     assert_int_equal(ins->centre, 1);
     assert_int_equal(ins->n_options, 6);
     assert_true(strlen(ins->options[0].label) > 0); /* the labels come from the file */
-    assert_near(ins->options[0].value, 1);
-    assert_near(ins->options[5].value, 6);
+    assert_near(ins->options[0].value, 1, 1e-9);
+    assert_near(ins->options[5].value, 6, 1e-9);
     assert_string_equal(dim_of(ins, "1"), "self-direction");
     assert_string_equal(dim_of(ins, "7"), "tradition"); /* humility counts to tradition */
     assert_string_equal(dim_of(ins, "12"), "power");
@@ -162,8 +158,8 @@ static void test_valuebench_shared(void **state)
     assert_string_equal(ins->id, "valuebench:PVQ40");
     assert_int_equal(ins->n_items, 40); /* rows of PVQ40 in the CSV */
     assert_int_equal(ins->n_options, 11);
-    assert_near(ins->options[0].value, 0);
-    assert_near(ins->options[10].value, 10);
+    assert_near(ins->options[0].value, 0, 1e-9);
+    assert_near(ins->options[10].value, 10, 1e-9);
     assert_string_equal(ins->items[0].alias, "1");
     assert_string_equal(ins->items[0].dimension, "Self-Direction");
     assert_int_equal(ins->items[0].key, 1);
@@ -234,7 +230,7 @@ static void test_psychobench(void **state)
     assert_int_equal(ins->n_items, 5);
     assert_int_equal(ins->n_options, 5); /* scale 6: answers 1..5 */
     assert_string_equal(ins->options[4].label, "5");
-    assert_near(ins->options[4].value, 5);
+    assert_near(ins->options[4].value, 5, 1e-9);
     assert_int_equal(ins->aggregate, VSC_AGG_AVG);
     assert_string_equal(dim_of(ins, "1"), "Tidiness");
     assert_string_equal(dim_of(ins, "4"), "Curiosity");
@@ -249,9 +245,9 @@ static void test_psychobench(void **state)
     assert_int_equal(ins->n_norms, 3);
     assert_string_equal(ins->norms[1].crowd, "Chefs");
     assert_string_equal(ins->norms[1].dimension, "Tidiness");
-    assert_near(ins->norms[1].mean, 4.4);
-    assert_near(ins->norms[1].sd, 0.5);
-    assert_near(ins->norms[1].n, 35);
+    assert_near(ins->norms[1].mean, 4.4, 1e-9);
+    assert_near(ins->norms[1].sd, 0.5, 1e-9);
+    assert_near(ins->norms[1].n, 35, 1e-9);
     assert_string_equal(ins->system_template, "You can only reply with a number from 1 to 5.");
     assert_non_null(strstr(ins->user_template, "from 1 (not at all) to 5 (very well).\n\n{item}"));
     vsc_instrument_free(ins);

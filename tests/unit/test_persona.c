@@ -14,25 +14,21 @@
 
 #include "plan/personas.h"
 #include "roleplay/rp_math.h"
-
-static void assert_close(double got, double want, double tol)
-{
-    if (!(fabs(got - want) <= tol)) fail_msg("got %.10g, want %.10g (tol %g)", got, want, tol);
-}
+#include "support/testutil.h"
 
 static void test_chisq_cdf(void **state)
 {
     (void)state;
     /* textbook critical values and closed forms */
-    assert_close(rp_chisq_sf(3.841458820694124, 1), 0.05, 1e-9);
-    assert_close(rp_chisq_sf(18.307038053275146, 10), 0.05, 1e-9);
-    assert_close(rp_chisq_sf(2.0, 2), exp(-1.0), 1e-12);
-    assert_close(rp_chisq_sf(0.0, 3), 1.0, 1e-12);
-    assert_close(rp_chisq_sf(100.0, 60), 0.00091682886145, 1e-12); /* series in double */
-    assert_close(rp_gamma_p(1.0, 2.0), 1 - exp(-2.0), 1e-12);
+    assert_near(rp_chisq_sf(3.841458820694124, 1), 0.05, 1e-9);
+    assert_near(rp_chisq_sf(18.307038053275146, 10), 0.05, 1e-9);
+    assert_near(rp_chisq_sf(2.0, 2), exp(-1.0), 1e-12);
+    assert_near(rp_chisq_sf(0.0, 3), 1.0, 1e-12);
+    assert_near(rp_chisq_sf(100.0, 60), 0.00091682886145, 1e-12); /* series in double */
+    assert_near(rp_gamma_p(1.0, 2.0), 1 - exp(-2.0), 1e-12);
     double counts[] = {30, 10}, probs[] = {0.5, 0.5}, p;
-    assert_close(rp_chisq_gof(counts, probs, 2, &p), 10.0, 1e-12);
-    assert_close(p, 0.001565402258, 1e-10);
+    assert_near(rp_chisq_gof(counts, probs, 2, &p), 10.0, 1e-12);
+    assert_near(p, 0.001565402258, 1e-10);
 }
 
 static void test_same_seed_same_personas(void **state)
@@ -116,7 +112,7 @@ static void test_frequencies_chi_square(void **state)
             assert_int_equal(persona_level_info(a, l, &id, &probs[l]), 0);
             psum += probs[l];
         }
-        assert_close(psum, 1.0, 1e-12);
+        assert_near(psum, 1.0, 1e-12);
         double chi = rp_chisq_gof(counts[a], probs, nl, &p);
         if (p < 0.001) fail_msg("%s: chi2 = %.2f on %zu df, p = %.2g", name, chi, nl - 1, p);
         /* the check can fail: the same counts against uniform levels are rejected, for

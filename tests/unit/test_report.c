@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "support/testutil.h"
 #include "valscope/config.h"
 #include "valscope/report.h"
 #include "valscope/run.h"
@@ -98,9 +99,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[200];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    if (system(cmd)) return -1;
+    if (tu_rmrf(f->dir)) return -1;
     free(f);
     return 0;
 }
@@ -207,14 +206,9 @@ static void test_report_targets(void **state)
     char good[200], bad[200];
     snprintf(good, sizeof(good), "%s/good.yaml", f->dir);
     snprintf(bad, sizeof(bad), "%s/bad.yaml", f->dir);
-    FILE *fp = fopen(good, "w");
-    fputs("id: \"t<i>1</i>\"\nsystem: schwartz\nscores: {benevolence: 1, power: -1, "
-          "achievement: 0.5}\n",
-          fp);
-    fclose(fp);
-    fp = fopen(bad, "w");
-    fputs("id: t2\nsystem: schwartz\nscores: {benevolense: 1}\n", fp);
-    fclose(fp);
+    tu_write_file(good, "id: \"t<i>1</i>\"\nsystem: schwartz\nscores: {benevolence: 1, power: -1, "
+                        "achievement: 0.5}\n");
+    tu_write_file(bad, "id: t2\nsystem: schwartz\nscores: {benevolense: 1}\n");
 
     const char *paths[] = {good, bad};
     struct vsc_report_opts o = {.target_paths = paths,
@@ -232,7 +226,7 @@ static void test_report_targets(void **state)
     assert_int_equal(vsc_report_build(&rep, st, &o, &d), 0);
     char *html = NULL;
     size_t len = 0;
-    fp = open_memstream(&html, &len);
+    FILE *fp = open_memstream(&html, &len);
     assert_int_equal(vsc_report_write_html(fp, rep), 0);
     fclose(fp);
     assert_null(strstr(html, "<i>1"));

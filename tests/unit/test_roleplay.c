@@ -12,24 +12,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/roleplay.h"
 #include "valscope/store.h"
-
-static void assert_close(double got, double want, double tol)
-{
-    if (!(fabs(got - want) <= tol)) fail_msg("got %.10g, want %.10g (tol %g)", got, want, tol);
-}
 
 static void test_inertia_hand(void **state)
 {
     (void)state;
     double one[] = {5, 0, 0}, half[] = {2, 2, 0, 0}, flat[] = {1, 1, 1, 1}, skew[] = {3, 1};
-    assert_close(vsc_roleplay_inertia(one, 3), 1.0, 1e-12);
-    assert_close(vsc_roleplay_inertia(half, 4), 0.5, 1e-12); /* H = 1 bit of log2 4 = 2 */
-    assert_close(vsc_roleplay_inertia(flat, 4), 0.0, 1e-12);
+    assert_near(vsc_roleplay_inertia(one, 3), 1.0, 1e-12);
+    assert_near(vsc_roleplay_inertia(half, 4), 0.5, 1e-12); /* H = 1 bit of log2 4 = 2 */
+    assert_near(vsc_roleplay_inertia(flat, 4), 0.0, 1e-12);
     /* H(.75, .25) = .75 log2(4/3) + .25 log2 4 = 0.8112781245 */
-    assert_close(vsc_roleplay_inertia(skew, 2), 1 - 0.8112781245, 1e-9);
+    assert_near(vsc_roleplay_inertia(skew, 2), 1 - 0.8112781245, 1e-9);
     double none[] = {0, 0};
     assert_true(isnan(vsc_roleplay_inertia(none, 2)));
     assert_true(isnan(vsc_roleplay_inertia(one, 1)));
@@ -39,11 +35,11 @@ static void test_jsd_hand(void **state)
 {
     (void)state;
     double a[] = {1, 0}, b[] = {0, 1}, c[] = {1, 1}, a3[] = {4, 0}, z[] = {0, 0};
-    assert_close(vsc_roleplay_steerability(a, b, 2), 1.0, 1e-12);
-    assert_close(vsc_roleplay_steerability(a, a3, 2), 0.0, 1e-12);
+    assert_near(vsc_roleplay_steerability(a, b, 2), 1.0, 1e-12);
+    assert_near(vsc_roleplay_steerability(a, a3, 2), 0.0, 1e-12);
     /* M = (.75, .25): H(M) = 0.8112781245, H(a) = 0, H(c) = 1 -> 0.3112781245 */
-    assert_close(vsc_roleplay_steerability(a, c, 2), 0.3112781245, 1e-9);
-    assert_close(vsc_roleplay_steerability(c, a, 2), 0.3112781245, 1e-9);
+    assert_near(vsc_roleplay_steerability(a, c, 2), 0.3112781245, 1e-9);
+    assert_near(vsc_roleplay_steerability(c, a, 2), 0.3112781245, 1e-9);
     assert_true(isnan(vsc_roleplay_steerability(a, z, 2)));
 }
 
@@ -209,64 +205,58 @@ static void test_store_records(void **state)
     /* tradition, personas pooled: A 3, B 1, C 1, D 3 per seed -> (6, 2, 2, 6) / 16 */
     double pt[] = {6, 2, 2, 6}, bt[] = {1, 0, 0, 0};
     const struct rec *r = find(&rs, "inertia", "tradition", "persona", NULL, 0);
-    assert_close(r->value, 1 - h(pt, 4) / 2, 1e-12);
-    assert_close(r->value, 1 - 1.811278124459 / 2, 1e-9);
+    assert_near(r->value, 1 - h(pt, 4) / 2, 1e-12);
+    assert_near(r->value, 1 - 1.811278124459 / 2, 1e-9);
     assert_int_equal(r->n, 16);
     assert_int_equal(r->n_bad, 1);
     r = find(&rs, "inertia", "tradition", "baseline", NULL, 0);
-    assert_close(r->value, 1.0, 1e-12);
+    assert_near(r->value, 1.0, 1e-12);
     assert_int_equal(r->n, 2);
     /* JSD: M = (.6875, .0625, .0625, .1875), H(M) = 1.3244613, minus (0 + 1.8112781) / 2 */
     double m[] = {0.6875, 0.0625, 0.0625, 0.1875};
     r = find(&rs, "steerability", "tradition", NULL, NULL, 0);
-    assert_close(r->value, h(m, 4) - (h(bt, 4) + h(pt, 4)) / 2, 1e-12);
-    assert_close(r->value, 0.4188222, 1e-6);
+    assert_near(r->value, h(m, 4) - (h(bt, 4) + h(pt, 4)) / 2, 1e-12);
+    assert_near(r->value, 0.4188222, 1e-6);
     assert_int_equal(r->n, 16);
     assert_int_equal(r->n_other, 2);
     /* hedonism: personas (0, 0, 8, 8) -> I = 0.5; baseline all B -> JSD 1 (disjoint) */
-    assert_close(find(&rs, "inertia", "hedonism", "persona", NULL, 0)->value, 0.5, 1e-12);
-    assert_close(find(&rs, "steerability", "hedonism", NULL, NULL, 0)->value, 1.0, 1e-12);
+    assert_near(find(&rs, "inertia", "hedonism", "persona", NULL, 0)->value, 0.5, 1e-12);
+    assert_near(find(&rs, "steerability", "hedonism", NULL, NULL, 0)->value, 1.0, 1e-12);
 
     /* Christians {4, 3.5, 4, 3.5} vs the rest {1.5, 1, 1.5, 1}: both SDs sqrt(1/12),
      * d = 2.5 / sqrt(1/12) = 8.660254 */
     r = find(&rs, "effect_size", "tradition", "religion", "christian", 0);
-    assert_close(r->value, 2.5 / sqrt(1.0 / 12), 1e-9);
-    assert_close(r->mean, 3.75, 1e-12);
-    assert_close(r->mean_other, 1.25, 1e-12);
+    assert_near(r->value, 2.5 / sqrt(1.0 / 12), 1e-9);
+    assert_near(r->mean, 3.75, 1e-12);
+    assert_near(r->mean_other, 1.25, 1e-12);
     assert_int_equal(r->n, 4);
     assert_int_equal(r->n_other, 4);
-    assert_close(find(&rs, "effect_size", "tradition", "religion", "none", 0)->value,
-                 -2.5 / sqrt(1.0 / 12), 1e-9);
-    assert_close(find(&rs, "effect_size", "hedonism", "religion", "none", 0)->value, 0.0, 1e-12);
+    assert_near(find(&rs, "effect_size", "tradition", "religion", "none", 0)->value,
+                -2.5 / sqrt(1.0 / 12), 1e-9);
+    assert_near(find(&rs, "effect_size", "hedonism", "religion", "none", 0)->value, 0.0, 1e-12);
     /* ages 31 and 51 are grouped by decade */
     r = find(&rs, "effect_size", "tradition", "age", "30-39", 0);
-    assert_close(r->mean, (4 + 1.5) / 2.0, 1e-12);
+    assert_near(r->mean, (4 + 1.5) / 2.0, 1e-12);
 
     /* profiles: seed 1 (2.5, 3), seed 2 (2.5, 4) -> r over two dimensions */
     r = find(&rs, "seed_correlation", "", NULL, NULL, 0);
     assert_int_equal(r->sa, 1);
     assert_int_equal(r->sb, 2);
     assert_int_equal(r->n, 2);
-    assert_close(r->value, 1.0, 1e-12); /* two points on a rising line */
+    assert_near(r->value, 1.0, 1e-12); /* two points on a rising line */
 
     /* convergence at n = 1, 2, 4 personas per seed */
-    assert_close(find(&rs, "convergence", "tradition", NULL, NULL, 1)->value, 4.0, 1e-12);
-    assert_close(find(&rs, "convergence", "tradition", NULL, NULL, 2)->value, 3.75, 1e-12);
+    assert_near(find(&rs, "convergence", "tradition", NULL, NULL, 1)->value, 4.0, 1e-12);
+    assert_near(find(&rs, "convergence", "tradition", NULL, NULL, 2)->value, 3.75, 1e-12);
     r = find(&rs, "convergence", "tradition", NULL, NULL, 4);
-    assert_close(r->value, 2.5, 1e-12);
-    assert_close(r->variance, 0.0, 1e-12);
-    assert_close(r->sd, sqrt(13.0 / 7), 1e-12);
+    assert_near(r->value, 2.5, 1e-12);
+    assert_near(r->variance, 0.0, 1e-12);
+    assert_near(r->sd, sqrt(13.0 / 7), 1e-12);
     r = find(&rs, "convergence", "hedonism", NULL, NULL, 4);
-    assert_close(r->value, 3.5, 1e-12);
-    assert_close(r->variance, 0.5, 1e-12); /* var(3, 4) */
+    assert_near(r->value, 3.5, 1e-12);
+    assert_near(r->variance, 0.5, 1e-12); /* var(3, 4) */
     vsc_store_free(st);
-    unlink(db);
-    char p[96];
-    snprintf(p, sizeof p, "%s-wal", db);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", db);
-    unlink(p);
-    rmdir(dir);
+    tu_rmrf(dir);
 }
 
 int main(void)

@@ -13,19 +13,9 @@
 
 #include "score/score_int.h"
 #include "score/stats.h"
+#include "support/testutil.h"
 #include "valscope/instrument.h"
 #include "valscope/score.h"
-
-#define assert_near(a, b, tol) assert_near_(a, b, tol, #a, __FILE__, __LINE__)
-static void assert_near_(double a, double b, double tol, const char *what, const char *file,
-                         int line)
-{
-    if (!(fabs(a - b) <= tol)) {
-        print_error("%s = %.12g, expected %.12g (tol %g)\n", what, a, b, tol);
-        _fail(file, line);
-    }
-}
-#define assert_nan(a) assert_true(isnan(a))
 
 /* ---- a small instrument: 6 options valued 1..6, dims "a" (items 0-2, item 2 reversed),
  * "b" (items 3-5), item 6 unscored; group "ab" = a + b ----------------------------------- */

@@ -14,20 +14,11 @@
 #include <cmocka.h>
 
 #include "score/stats.h"
+#include "support/testutil.h"
 #include "valscope/score.h"
 #include "valscope/store.h"
 
 #define INS "tests/data/score/mini.yaml"
-
-#define assert_near(a, b, tol) assert_near_(a, b, tol, #a, __FILE__, __LINE__)
-static void assert_near_(double a, double b, double tol, const char *what, const char *file,
-                         int line)
-{
-    if (!(fabs(a - b) <= tol)) {
-        print_error("%s = %.12g, expected %.12g (tol %g)\n", what, a, b, tol);
-        _fail(file, line);
-    }
-}
 
 struct rec {
     char run[16], dim[24], kind[8];
@@ -84,19 +75,9 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     vsc_store_free(f->store);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd)) return -1;
+    if (tu_rmrf(f->dir)) return -1;
     free(f);
     return 0;
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
 }
 
 static void test_import_and_score(void **state)
@@ -261,7 +242,7 @@ static void test_bad_import_lines(void **state)
                  "{\"model\":\"m\",\"run\":\"bad\",\"respondent\":\"p\",\"item\":\"b1\","
                  "\"answer\":\"A\"}\n\n%s\n",
                  cases[i].line2);
-        write_file(f->answers, text);
+        tu_write_file(f->answers, "%s", text);
         struct vsc_diag d = {0};
         assert_int_equal(vsc_import_answers(f->store, "file", INS, f->answers, &d), VSC_ERR_INPUT);
         if (d.line != 3 || !strstr(d.msg, cases[i].msg))

@@ -14,19 +14,8 @@
 #include <cmocka.h>
 
 #include "score/stats.h"
+#include "support/testutil.h"
 #include "util/util.h"
-
-/* Doubles are compared with a tolerance, never ==; the message names both values. */
-#define assert_near(a, b, tol) assert_near_(a, b, tol, #a, __FILE__, __LINE__)
-static void assert_near_(double a, double b, double tol, const char *what, const char *file,
-                         int line)
-{
-    if (!(fabs(a - b) <= tol)) {
-        print_error("%s = %.12g, expected %.12g (tol %g)\n", what, a, b, tol);
-        _fail(file, line);
-    }
-}
-#define assert_nan(a) assert_true(isnan(a))
 
 static void test_descriptive(void **state)
 {

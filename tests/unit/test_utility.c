@@ -13,23 +13,19 @@
 #include <string.h>
 
 #include "score/stats.h"
+#include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/utility.h"
-
-static void assert_close(double got, double want, double tol)
-{
-    if (!(fabs(got - want) <= tol)) fail_msg("got %.10g, want %.10g (tol %g)", got, want, tol);
-}
 
 static void test_prob(void **state)
 {
     (void)state;
-    assert_close(vsc_thurstone_prob(1, 0.5, 1, 2), 0.5, 1e-12);
+    assert_near(vsc_thurstone_prob(1, 0.5, 1, 2), 0.5, 1e-12);
     /* (1 - 0) / sqrt(0.6^2 + 0.8^2) = 1 -> Phi(1) */
-    assert_close(vsc_thurstone_prob(1, 0.6, 0, 0.8), 0.8413447460685429, 1e-12);
-    assert_close(vsc_thurstone_prob(0, 0.6, 1, 0.8), 1 - 0.8413447460685429, 1e-12);
-    assert_close(vsc_pairs_budget(100), 1329, 0); /* ceil(200 log2 100 = 1328.77) */
-    assert_int_equal(vsc_pairs_budget(4), 6);     /* capped at all pairs */
+    assert_near(vsc_thurstone_prob(1, 0.6, 0, 0.8), 0.8413447460685429, 1e-12);
+    assert_near(vsc_thurstone_prob(0, 0.6, 1, 0.8), 1 - 0.8413447460685429, 1e-12);
+    assert_near(vsc_pairs_budget(100), 1329, 0); /* ceil(200 log2 100 = 1328.77) */
+    assert_int_equal(vsc_pairs_budget(4), 6);    /* capped at all pairs */
     assert_int_equal(vsc_pairs_budget(1), 0);
 }
 
@@ -48,11 +44,11 @@ static void test_fit_recovers_probabilities(void **state)
     double mu[3], sg[3];
     struct vsc_thurstone_opts o = {.max_iter = 4000, .ridge = -1};
     assert_int_equal(vsc_thurstone_fit(mu, sg, 3, pc, 3, &o), 0);
-    assert_close(st_mean(mu, 3), 0, 1e-9);
-    assert_close(st_sd(mu, 3), 1, 1e-9);
+    assert_near(st_mean(mu, 3), 0, 1e-9);
+    assert_near(st_sd(mu, 3), 1, 1e-9);
     for (size_t i = 0; i < 3; i++) {
         double p = vsc_thurstone_prob(mu[pc[i].a], sg[pc[i].a], mu[pc[i].b], sg[pc[i].b]);
-        assert_close(p, pc[i].wins_a / 1000, 0.01);
+        assert_near(p, pc[i].wins_a / 1000, 0.01);
     }
     assert_true(mu[0] < mu[1] && mu[1] < mu[2]);
     double acc, ll;
@@ -64,7 +60,7 @@ static void test_fit_recovers_probabilities(void **state)
         double p = pc[i].wins_a / 1000;
         ll_true -= (p * log(p) + (1 - p) * log(1 - p)) / 3;
     }
-    assert_close(ll, ll_true, 1e-3);
+    assert_near(ll, ll_true, 1e-3);
     struct vsc_pair_count bad = {0, 3, 1, 1, 0};
     assert_int_equal(vsc_thurstone_fit(mu, sg, 3, &bad, 1, NULL), VSC_ERR_INPUT);
 }
@@ -118,12 +114,12 @@ static void test_intransitive(void **state)
         {3, 0, 5, 0, 0}, {1, 3, 0, 2, 0}, {2, 3, 1, 3, 0},
     };
     size_t triads = 0;
-    assert_close(vsc_intransitive_share(pc, 6, 4, &triads), 0.25, 1e-12);
+    assert_near(vsc_intransitive_share(pc, 6, 4, &triads), 0.25, 1e-12);
     assert_int_equal(triads, 4);
     pc[2] = (struct vsc_pair_count){0, 2, 4, 1, 0}; /* now 0 > 2: no cycle left */
-    assert_close(vsc_intransitive_share(pc, 6, 4, &triads), 0.0, 1e-12);
+    assert_near(vsc_intransitive_share(pc, 6, 4, &triads), 0.0, 1e-12);
     pc[2].wins_a = pc[2].wins_b = 2; /* a tie leaves the triads with that pair out */
-    assert_close(vsc_intransitive_share(pc, 6, 4, &triads), 0.0, 1e-12);
+    assert_near(vsc_intransitive_share(pc, 6, 4, &triads), 0.0, 1e-12);
     assert_int_equal(triads, 2);
 }
 

@@ -1,0 +1,42 @@
+/* Test helpers (see testutil.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "util/util.h"
+
+void tu_assert_near(double a, double b, double tol, const char *what, const char *file, int line)
+{
+    if (!(fabs(a - b) <= tol)) {
+        print_error("%s = %.12g, expected %.12g (tol %g)\n", what, a, b, tol);
+        _fail(file, line);
+    }
+}
+
+void tu_write_file(const char *path, const char *fmt, ...)
+{
+    FILE *fp = fopen(path, "w");
+    if (!fp) fail_msg("cannot write %s", path);
+    va_list ap;
+    va_start(ap, fmt);
+    int bad = vfprintf(fp, fmt, ap) < 0;
+    va_end(ap);
+    bad |= fclose(fp) != 0;
+    if (bad) fail_msg("cannot write %s", path);
+}
+
+int tu_rmrf(const char *dir)
+{
+    /* the folders are ours (mkdtemp under /tmp), but quote anyway */
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    if (!cmd) return -1;
+    int rc = system(cmd);
+    free(cmd);
+    return rc;
+}

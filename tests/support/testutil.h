@@ -1,0 +1,20 @@
+/* Helpers shared by the test binaries (tests/support/ is linked into every one of them).
+ * Include after <cmocka.h> and its prerequisites. */
+#ifndef VSC_TESTUTIL_H
+#define VSC_TESTUTIL_H
+
+#include <math.h>
+
+/* Doubles are compared with a tolerance, never ==; the message names the expression and both
+ * values. A NAN on either side fails. */
+#define assert_near(a, b, tol) tu_assert_near((a), (b), (tol), #a, __FILE__, __LINE__)
+#define assert_nan(a) assert_true(isnan(a))
+void tu_assert_near(double a, double b, double tol, const char *what, const char *file, int line);
+
+/* Writes a file from a printf format; fails the test when it cannot be written. */
+void tu_write_file(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Removes a folder and everything in it (rm -rf); returns system()'s status, 0 on success. */
+int tu_rmrf(const char *dir);
+
+#endif
