@@ -230,30 +230,6 @@ void ins_option_letter(char out[8], size_t pos)
     }
 }
 
-/* One pass over the template: slot values are never rescanned, so an item text holding
- * "{options}" stays literal. Unknown {words} are kept as written. */
-static int fill(struct buf *b, const char *tpl, const char *const *keys, const char *const *vals,
-                size_t n)
-{
-    for (const char *p = tpl; *p;) {
-        if (*p == '{') {
-            size_t k;
-            for (k = 0; k < n; k++) {
-                size_t kl = strlen(keys[k]);
-                if (strncmp(p + 1, keys[k], kl) == 0 && p[1 + kl] == '}') break;
-            }
-            if (k < n) {
-                if (buf_puts(b, vals[k])) return VSC_ERR_NOMEM;
-                p += strlen(keys[k]) + 2;
-                continue;
-            }
-        }
-        if (buf_append(b, p, 1)) return VSC_ERR_NOMEM;
-        p++;
-    }
-    return 0;
-}
-
 int vsc_instrument_render(char **out_messages_json, const struct vsc_instrument *ins,
                           size_t item_index, const size_t *order, const char *persona)
 {
@@ -307,14 +283,14 @@ int vsc_instrument_render(char **out_messages_json, const struct vsc_instrument 
         int persona_slot = strstr(utpl, "{persona}") ||
                            (ins->system_template && strstr(ins->system_template, "{persona}"));
         if (ins->system_template) {
-            if ((rc = fill(&text, ins->system_template, keys, vals, 5))) goto fail;
+            if ((rc = buf_fill(&text, ins->system_template, keys, vals, 5))) goto fail;
             if (persona && !persona_slot && (rc = buf_printf(&text, "\n\n%s", persona))) goto fail;
             if ((rc = push_message(arr, "system", text.data ? text.data : ""))) goto fail;
             buf_reset(&text);
         } else if (persona && !persona_slot) {
             if ((rc = push_message(arr, "system", persona))) goto fail;
         }
-        if ((rc = fill(&text, utpl, keys, vals, 5))) goto fail;
+        if ((rc = buf_fill(&text, utpl, keys, vals, 5))) goto fail;
         if ((rc = push_message(arr, "user", text.data ? text.data : ""))) goto fail;
     }
     char *s = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -91,30 +91,6 @@ const char *judge_stage_suffix(enum judge_stage st)
     return t ? t->suffix : "?";
 }
 
-/* One pass over the template; slot values are never rescanned (an answer holding "{answer}"
- * stays literal). */
-static int fill(struct buf *b, const char *tpl, const char *const *keys, const char *const *vals,
-                size_t n)
-{
-    for (const char *p = tpl; *p;) {
-        if (*p == '{') {
-            size_t k;
-            for (k = 0; k < n; k++) {
-                size_t kl = strlen(keys[k]);
-                if (!strncmp(p + 1, keys[k], kl) && p[1 + kl] == '}') break;
-            }
-            if (k < n) {
-                if (buf_puts(b, vals[k] ? vals[k] : "")) return VSC_ERR_NOMEM;
-                p += strlen(keys[k]) + 2;
-                continue;
-            }
-        }
-        if (buf_append(b, p, 1)) return VSC_ERR_NOMEM;
-        p++;
-    }
-    return 0;
-}
-
 static char *messages2(const char *system, const char *user)
 {
     json_t *a = json_pack("[{s:s,s:s},{s:s,s:s}]", "role", "system", "content", system, "role",
@@ -160,7 +136,7 @@ char *judge_messages(enum judge_stage st, const struct vsc_value_system *vs, int
                           D ? D->id : "",
                           D && D->description ? D->description : (D ? D->id : ""),
                           perception ? perception : ""};
-    if (!rc) rc = fill(&user, t->user, keys, vals, sizeof keys / sizeof *keys);
+    if (!rc) rc = buf_fill(&user, t->user, keys, vals, sizeof keys / sizeof *keys);
     if (!rc && user.data) out = messages2(t->system, user.data);
     buf_free(&dims);
     buf_free(&example);

@@ -36,6 +36,28 @@ int buf_puts(struct buf *b, const char *s)
     return buf_append(b, s, strlen(s));
 }
 
+int buf_fill(struct buf *b, const char *tpl, const char *const *keys, const char *const *vals,
+             size_t n)
+{
+    for (const char *p = tpl; *p;) {
+        if (*p == '{') {
+            size_t k;
+            for (k = 0; k < n; k++) {
+                size_t kl = strlen(keys[k]);
+                if (!strncmp(p + 1, keys[k], kl) && p[1 + kl] == '}') break;
+            }
+            if (k < n) {
+                if (buf_puts(b, vals[k] ? vals[k] : "")) return VSC_ERR_NOMEM;
+                p += strlen(keys[k]) + 2;
+                continue;
+            }
+        }
+        if (buf_append(b, p, 1)) return VSC_ERR_NOMEM;
+        p++;
+    }
+    return 0;
+}
+
 int buf_printf(struct buf *b, const char *fmt, ...)
 {
     char tmp[512];

@@ -25,6 +25,11 @@ void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
 /* Hands the data over to the caller (NUL-terminated, "" when empty) and resets the buffer. */
 char *buf_take(struct buf *b);
+/* Appends template `tpl` with every "{key}" of keys[0..n) replaced by its value (NULL: ""), in
+ * one pass: slot values are never rescanned, so a value holding "{item}" stays literal. Unknown
+ * {words} are kept as written. Returns 0 or VSC_ERR_NOMEM. */
+int buf_fill(struct buf *b, const char *tpl, const char *const *keys, const char *const *vals,
+             size_t n);
 
 /* Reads a whole file (NUL-terminated). Returns VSC_ERR_IO with diag->msg set on failure. */
 int read_file(char **out, size_t *out_len, const char *path, struct vsc_diag *diag);
