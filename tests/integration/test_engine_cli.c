@@ -299,14 +299,7 @@ static void test_export_csv_and_jsonl(void **state)
 
 int main(int argc, char **argv)
 {
-    const char *b = getenv("VSC_BUILD");
-    if (b && *b) {
-        snprintf(cli, sizeof cli, "%s/valscope", b);
-    } else {
-        char *d = path_dirname(argv[0]);
-        snprintf(cli, sizeof cli, "%s/../../valscope", d);
-        free(d);
-    }
+    tu_cli_path(cli, sizeof cli, argv[0]);
     unsetenv("OPENAI_API_KEY");
     unsetenv("OPENAI_BASE_URL");
     const struct CMUnitTest tests[] = {

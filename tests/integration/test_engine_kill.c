@@ -378,16 +378,7 @@ static void test_kill9_resume(void **state)
 
 int main(int argc, char **argv)
 {
-    /* The CLI is $VSC_BUILD/valscope (set by tests/run-tests.sh), else next to this binary's
-     * build folder: BUILD/tests/integration/test_engine_kill -> BUILD/valscope. */
-    const char *b = getenv("VSC_BUILD");
-    if (b && *b) {
-        snprintf(cli, sizeof cli, "%s/valscope", b);
-    } else {
-        char *d = path_dirname(argv[0]);
-        snprintf(cli, sizeof cli, "%s/../../valscope", d);
-        free(d);
-    }
+    tu_cli_path(cli, sizeof cli, argv[0]);
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kill9_resume),

@@ -40,3 +40,15 @@ int tu_rmrf(const char *dir)
     free(cmd);
     return rc;
 }
+
+void tu_cli_path(char *out, size_t size, const char *argv0)
+{
+    const char *b = getenv("VSC_BUILD");
+    if (b && *b) {
+        snprintf(out, size, "%s/valscope", b);
+    } else {
+        char *d = path_dirname(argv0);
+        snprintf(out, size, "%s/../../valscope", d);
+        free(d);
+    }
+}

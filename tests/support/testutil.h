@@ -4,6 +4,7 @@
 #define VSC_TESTUTIL_H
 
 #include <math.h>
+#include <stddef.h>
 
 /* Doubles are compared with a tolerance, never ==; the message names the expression and both
  * values. A NAN on either side fails. */
@@ -16,5 +17,10 @@ void tu_write_file(const char *path, const char *fmt, ...) __attribute__((format
 
 /* Removes a folder and everything in it (rm -rf); returns system()'s status, 0 on success. */
 int tu_rmrf(const char *dir);
+
+/* Where the valscope CLI of this build is: $VSC_BUILD/valscope (set by tests/run-tests.sh),
+ * else next to the test binary's build folder (BUILD/tests/integration/test_x ->
+ * BUILD/valscope); `argv0` is the test binary's argv[0]. */
+void tu_cli_path(char *out, size_t size, const char *argv0);
 
 #endif
