@@ -104,18 +104,12 @@ static void write_simple_config(struct eng *e, struct ts_server *ts, int concurr
 /* Loads the config and runs it; returns vsc_run's status. */
 static int run_engine(struct eng *e, struct vsc_progress *p, double *elapsed_ms)
 {
-    struct vsc_config *cfg = NULL;
+    struct vsc_config *cfg = tu_load_config(e->config);
     struct vsc_diag diag = {0};
-    int rc = vsc_config_load(&cfg, e->config, &diag);
-    if (rc) {
-        char msg[2048];
-        vsc_diag_format(msg, sizeof msg, &diag);
-        fail_msg("config did not load: %s", msg);
-    }
     struct vsc_run_opts opts = {0};
     memset(p, 0, sizeof *p);
     double t0 = now_ms();
-    rc = vsc_run(p, cfg, &opts, &diag);
+    int rc = vsc_run(p, cfg, &opts, &diag);
     if (elapsed_ms) *elapsed_ms = now_ms() - t0;
     if (rc && rc != VSC_ERR_INCOMPLETE) {
         char msg[2048];

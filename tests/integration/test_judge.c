@@ -189,21 +189,8 @@ static void write_config(struct fx *f, const char *opts)
 
 static void run_config(struct fx *f)
 {
-    struct vsc_config *cfg = NULL;
-    struct vsc_diag diag = {0};
-    char msg[2048];
-    int rc = vsc_config_load(&cfg, f->config, &diag);
-    if (rc) {
-        vsc_diag_format(msg, sizeof msg, &diag);
-        fail_msg("config: %s", msg);
-    }
     struct vsc_progress p;
-    rc = vsc_run(&p, cfg, NULL, &diag);
-    vsc_config_free(cfg);
-    if (rc) {
-        vsc_diag_format(msg, sizeof msg, &diag);
-        fail_msg("vsc_run: %s: %s", vsc_strerror(rc), msg);
-    }
+    tu_run_config(f->config, &p);
 }
 
 /* ---- collecting scores ----------------------------------------------------------------------- */

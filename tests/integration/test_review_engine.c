@@ -42,16 +42,10 @@ static void fx_done(struct fx *x)
 
 static int run_file(const char *path, struct vsc_progress *p)
 {
-    struct vsc_config *cfg = NULL;
+    struct vsc_config *cfg = tu_load_config(path);
     struct vsc_diag d = {0};
-    int rc = vsc_config_load(&cfg, path, &d);
-    if (rc) {
-        char m[2048];
-        vsc_diag_format(m, sizeof m, &d);
-        fail_msg("config: %s", m);
-    }
     struct vsc_run_opts o = {0};
-    rc = vsc_run(p, cfg, &o, &d);
+    int rc = vsc_run(p, cfg, &o, &d);
     vsc_config_free(cfg);
     return rc;
 }

@@ -74,20 +74,15 @@ static void test_constant_answers(void **state)
                   "conditions: {baseline: true, personas: 3, persona_seeds: [1, 11]}\n",
                   db, ts_url(ts));
 
-    struct vsc_config *cfg = NULL;
-    struct vsc_diag d = {0};
-    int rc = vsc_config_load(&cfg, cfgp, &d);
-    if (rc) fail_msg("config: %s", d.msg);
     struct vsc_progress prog;
-    rc = vsc_run(&prog, cfg, NULL, &d);
-    if (rc) fail_msg("run: %s: %s", vsc_strerror(rc), d.msg);
+    tu_run_config(cfgp, &prog);
     assert_int_equal(prog.total, 7 * 60); /* baseline + 6 personas x 60 items */
-    vsc_config_free(cfg);
 
     struct vsc_store *st = NULL;
     assert_int_equal(vsc_store_open(&st, db), 0);
     struct tally t = {0};
-    rc = vsc_roleplay_score(st, NULL, check, &t, &d);
+    struct vsc_diag d = {0};
+    int rc = vsc_roleplay_score(st, NULL, check, &t, &d);
     if (rc) fail_msg("score: %s", d.msg);
     /* the ten Schwartz values, each with a baseline and a persona inertia and a JSD */
     assert_int_equal(t.dims_seen, 10);
@@ -137,16 +132,11 @@ static void test_steered_answers(void **state)
                   "conditions:\n  system_prompts:\n    \"persona:5:0\": \"%s\"\n",
                   db, ts_url(ts), p.text);
     persona_clear(&p);
-    struct vsc_config *cfg = NULL;
-    struct vsc_diag d = {0};
-    int rc = vsc_config_load(&cfg, cfgp, &d);
-    if (rc) fail_msg("config: %s", d.msg);
-    rc = vsc_run(NULL, cfg, NULL, &d);
-    if (rc) fail_msg("run: %s: %s", vsc_strerror(rc), d.msg);
-    vsc_config_free(cfg);
+    tu_run_config(cfgp, NULL);
     struct vsc_store *st = NULL;
     assert_int_equal(vsc_store_open(&st, db), 0);
     size_t moved = 0;
+    struct vsc_diag d = {0};
     assert_int_equal(vsc_roleplay_score(st, NULL, check_moved, &moved, &d), 0);
     assert_int_equal(moved, 10);
     vsc_store_free(st);

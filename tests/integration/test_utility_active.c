@@ -95,15 +95,13 @@ static int keep(const struct vsc_utility_record *r, void *payload)
  * (set on the struct, so the test does not depend on the config's list of kinds). */
 static int run_once(const char *cfgp, const char *outcomes, struct vsc_progress *prog)
 {
-    struct vsc_config *cfg = NULL;
+    struct vsc_config *cfg = tu_load_config(cfgp);
     struct vsc_diag d = {0};
-    int rc = vsc_config_load(&cfg, cfgp, &d);
-    if (rc) fail_msg("config: %s", d.msg);
     free(cfg->instruments[0].kind);
     free(cfg->instruments[0].arg);
     cfg->instruments[0].kind = strdup("utility");
     cfg->instruments[0].arg = strdup(outcomes);
-    rc = vsc_run(prog, cfg, NULL, &d);
+    int rc = vsc_run(prog, cfg, NULL, &d);
     if (rc) fail_msg("run: %s: %s", vsc_strerror(rc), d.msg);
     vsc_config_free(cfg);
     return rc;

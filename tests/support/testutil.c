@@ -10,6 +10,8 @@
 
 #include "testutil.h"
 #include "util/util.h"
+#include "valscope/config.h"
+#include "valscope/run.h"
 
 void tu_assert_near(double a, double b, double tol, const char *what, const char *file, int line)
 {
@@ -50,5 +52,30 @@ void tu_cli_path(char *out, size_t size, const char *argv0)
         char *d = path_dirname(argv0);
         snprintf(out, size, "%s/../../valscope", d);
         free(d);
+    }
+}
+
+struct vsc_config *tu_load_config(const char *path)
+{
+    struct vsc_config *cfg = NULL;
+    struct vsc_diag d = {0};
+    if (vsc_config_load(&cfg, path, &d)) {
+        char msg[2048];
+        vsc_diag_format(msg, sizeof msg, &d);
+        fail_msg("config did not load: %s", msg);
+    }
+    return cfg;
+}
+
+void tu_run_config(const char *path, struct vsc_progress *p)
+{
+    struct vsc_config *cfg = tu_load_config(path);
+    struct vsc_diag d = {0};
+    int rc = vsc_run(p, cfg, NULL, &d);
+    vsc_config_free(cfg);
+    if (rc) {
+        char msg[2048];
+        vsc_diag_format(msg, sizeof msg, &d);
+        fail_msg("vsc_run: %s: %s", vsc_strerror(rc), msg);
     }
 }

@@ -23,4 +23,14 @@ int tu_rmrf(const char *dir);
  * BUILD/valscope); `argv0` is the test binary's argv[0]. */
 void tu_cli_path(char *out, size_t size, const char *argv0);
 
+struct vsc_config;
+struct vsc_progress;
+
+/* Loads the config at `path`; fails the test with the diagnostic when it does not load. */
+struct vsc_config *tu_load_config(const char *path);
+
+/* Loads the config at `path` and runs it (vsc_run, default options, progress into `p` unless
+ * NULL); fails the test with the diagnostic when either step fails. */
+void tu_run_config(const char *path, struct vsc_progress *p);
+
 #endif
