@@ -26,13 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define IN_CAP (1u << 20)   /* a request (headers + body) larger than this closes the connection */
+#define IN_CAP (1u << 20) /* a request (headers + body) larger than this closes the connection */
 #define OUT_CAP (256u << 10)
 #define MAX_FDS 65536
 
 struct conn {
     int fd;
-    unsigned gen;           /* bumped on close, so queued replies of a dead connection are dropped */
+    unsigned gen; /* bumped on close, so queued replies of a dead connection are dropped */
     char *in;
     size_t in_len;
     char *out;
@@ -117,7 +117,8 @@ static int q_push(struct due d)
         size_t cap = q_cap ? q_cap * 2 : 1024;
         struct due *n = malloc(cap * sizeof(*n));
         if (!n) return -1;
-        for (size_t i = 0; i < q_len; i++) n[i] = q[(q_head + i) % q_cap];
+        for (size_t i = 0; i < q_len; i++)
+            n[i] = q[(q_head + i) % q_cap];
         free(q);
         q = n;
         q_cap = cap;
@@ -137,9 +138,11 @@ static const char *header(const char *h, const char *end, const char *name, size
         if (!eol) eol = end;
         if ((size_t)(eol - p) > nl && strncasecmp(p, name, nl) == 0) {
             const char *v = p + nl;
-            while (v < eol && (*v == ' ' || *v == '\t')) v++;
+            while (v < eol && (*v == ' ' || *v == '\t'))
+                v++;
             const char *ve = eol;
-            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ')) ve--;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
+                ve--;
             *out_len = (size_t)(ve - v);
             return v;
         }
@@ -209,8 +212,10 @@ int main(int argc, char **argv)
 {
     int latency_ms = 0, port = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--latency-ms") && i + 1 < argc) latency_ms = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--port") && i + 1 < argc) port = atoi(argv[++i]);
+        if (!strcmp(argv[i], "--latency-ms") && i + 1 < argc)
+            latency_ms = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--port") && i + 1 < argc)
+            port = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: server [--latency-ms N] [--port P]\n");
             return 2;
@@ -233,7 +238,8 @@ int main(int argc, char **argv)
     int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     int one = 1;
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 4096)) {
         perror("server: bind/listen");
@@ -302,8 +308,7 @@ int main(int argc, char **argv)
                     continue;
                 }
                 c->in_len += (size_t)r;
-                if (on_input(c, latency_ms) || (c->out_len && flush_out(c)) ||
-                    c->in_len == IN_CAP)
+                if (on_input(c, latency_ms) || (c->out_len && flush_out(c)) || c->in_len == IN_CAP)
                     conn_close(c);
             }
         }
@@ -311,8 +316,8 @@ int main(int argc, char **argv)
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    double cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-                 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    double cpu =
+        ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     fprintf(stderr, "served %lld requests, cpu %.3f s\n", served, cpu);
     return 0;
 }

@@ -112,7 +112,8 @@ static int run_proc(struct proc *out, char *const argv[], const char *out_path,
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
-        for (size_t i = 0; env && env[i]; i++) putenv(env[i]);
+        for (size_t i = 0; env && env[i]; i++)
+            putenv(env[i]);
         if (out_path && !freopen(out_path, "w", stdout)) _exit(127);
         if (err_path && !freopen(err_path, "w", stderr)) _exit(127);
         execvp(argv[0], argv);
@@ -124,8 +125,8 @@ static int run_proc(struct proc *out, char *const argv[], const char *out_path,
     while (wait4(pid, &status, 0, &ru) < 0)
         if (errno != EINTR) return -1;
     out->wall_s = now_s() - t0;
-    out->cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-                 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    out->cpu_s =
+        ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     out->maxrss_kb = ru.ru_maxrss;
     out->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return 0;
@@ -161,9 +162,10 @@ static struct srv_stats server_stop(struct server *s)
     kill(s->pid, SIGTERM);
     int status;
     struct rusage ru;
-    while (wait4(s->pid, &status, 0, &ru) < 0 && errno == EINTR) {}
-    st.cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-               (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    while (wait4(s->pid, &status, 0, &ru) < 0 && errno == EINTR) {
+    }
+    st.cpu_s =
+        ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     FILE *f = fopen(s->err_path, "r");
     if (f) {
         if (fscanf(f, "served %lld", &st.served) != 1) st.served = -1;
@@ -268,8 +270,9 @@ static int h2load_once(struct row *r, const struct opts *o, long n, int conc, in
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/chat/completions", s.port);
     snprintf(ns, sizeof(ns), "%ld", n);
     snprintf(cs, sizeof(cs), "%d", conc);
-    char *argv[] = {"h2load", "--h1", "-n", ns, "-c", cs, "-t", "1", "-m", "1", "-H",
-                    "Content-Type: application/json", "-d", body, url, NULL};
+    char *argv[] = {"h2load", "--h1", "-n", ns,  "-c", cs,
+                    "-t",     "1",    "-m", "1", "-H", "Content-Type: application/json",
+                    "-d",     body,   url,  NULL};
     struct proc p;
     int rc = run_proc(&p, argv, outp, NULL, NULL);
     struct srv_stats st = server_stop(&s);
@@ -284,8 +287,8 @@ static int h2load_once(struct row *r, const struct opts *o, long n, int conc, in
     }
     if (f) fclose(f);
     if (rc || p.exit_code != 0 || ok != n || st.served != n) {
-        snprintf(r->note, sizeof(r->note), "FAILED: exit %d, %ld ok, server saw %lld",
-                 p.exit_code, ok, st.served);
+        snprintf(r->note, sizeof(r->note), "FAILED: exit %d, %ld ok, server saw %lld", p.exit_code,
+                 ok, st.served);
         failures++;
     }
     r->requests = n;
@@ -297,10 +300,9 @@ static int h2load_once(struct row *r, const struct opts *o, long n, int conc, in
 }
 
 /* Runs valscope on `config`; parses its summary line. */
-static int valscope_once(struct row *r, struct proc *pout, const struct opts *o,
-                         const char *config, const char *store, long expect_sent, int conc,
-                         struct srv_stats *st_out, int latency_ms, const char *prompts,
-                         int samples)
+static int valscope_once(struct row *r, struct proc *pout, const struct opts *o, const char *config,
+                         const char *store, long expect_sent, int conc, struct srv_stats *st_out,
+                         int latency_ms, const char *prompts, int samples)
 {
     char outp[PATH_MAX], errp[PATH_MAX], cs[16];
     path_fmt(outp, o->work, "valscope.out");
@@ -415,10 +417,15 @@ static int promptfoo_once(struct row *r, const struct opts *o, long n, int conc)
     snprintf(cs, sizeof(cs), "%d", conc);
     char envhome[PATH_MAX + 32];
     snprintf(envhome, sizeof(envhome), "PROMPTFOO_CONFIG_DIR=%s", home);
-    char *env[] = {envhome, "PROMPTFOO_DISABLE_TELEMETRY=1", "PROMPTFOO_DISABLE_UPDATE=1",
-                   "PROMPTFOO_CACHE_ENABLED=false", "NO_COLOR=1", NULL};
-    char *argv[] = {node, entry, "eval", "-c", cfg, "--no-cache", "-j", cs,
-                    "--no-progress-bar", "--no-table", NULL};
+    char *env[] = {envhome,
+                   "PROMPTFOO_DISABLE_TELEMETRY=1",
+                   "PROMPTFOO_DISABLE_UPDATE=1",
+                   "PROMPTFOO_CACHE_ENABLED=false",
+                   "NO_COLOR=1",
+                   NULL};
+    char *argv[] = {
+        node,         entry, "eval", "-c", cfg, "--no-cache", "-j", cs, "--no-progress-bar",
+        "--no-table", NULL};
     struct proc pr;
     int rc = run_proc(&pr, argv, outp, outp, env);
     struct srv_stats st = server_stop(&s);
@@ -495,8 +502,7 @@ static void mode_latency(const struct opts *o)
     double ideal = ceil((double)n / c) * lat / 1000.0;
     char msg[128], test[32];
     snprintf(test, sizeof(test), "%d ms latency", lat);
-    snprintf(msg, sizeof(msg), "latency: %ld requests at concurrency %d, %d ms server", n, c,
-             lat);
+    snprintf(msg, sizeof(msg), "latency: %ld requests at concurrency %d, %d ms server", n, c, lat);
     progress(msg);
     struct row *h = add_row(test, c, "h2load --h1 (limit)");
     h2load_once(h, o, n, c, lat);
@@ -514,15 +520,14 @@ static void mode_bigplan(const struct opts *o)
     long n = o->n ? o->n : 1000000;
     int samples = o->samples > 0 ? o->samples : 1;
     char msg[128], tool[40];
-    snprintf(msg, sizeof(msg), "bigplan: %ld cells (%ld prompts x %d samples), concurrency 256",
-             n, n / samples, samples);
+    snprintf(msg, sizeof(msg), "bigplan: %ld cells (%ld prompts x %d samples), concurrency 256", n,
+             n / samples, samples);
     progress(msg);
     snprintf(tool, sizeof(tool), "valscope run (%ld x %d)", n / samples, samples);
     struct row *v = add_row("1M-cell plan", 256, tool);
     valscope_fresh(v, o, n, 256, 0, "bigplan", samples);
-    snprintf(v->note + strlen(v->note), sizeof(v->note) - strlen(v->note),
-             "%speak RSS %s 256 MB", v->note[0] ? "; " : "",
-             v->maxrss_kb <= 256 * 1024 ? "<=" : "> (MISSED)");
+    snprintf(v->note + strlen(v->note), sizeof(v->note) - strlen(v->note), "%speak RSS %s 256 MB",
+             v->note[0] ? "; " : "", v->maxrss_kb <= 256 * 1024 ? "<=" : "> (MISSED)");
 }
 
 static void mode_cached(const struct opts *o)
@@ -578,7 +583,8 @@ static void print_table(void)
         char rate[64];
         if (r->send_rate > 0)
             snprintf(rate, sizeof(rate), "%.0f (sending: %.0f)", r->rate, r->send_rate);
-        else snprintf(rate, sizeof(rate), "%.0f", r->rate);
+        else
+            snprintf(rate, sizeof(rate), "%.0f", r->rate);
         printf("| %s | %d | %s | %ld | %.2f | %s | %s | %.1f | %.0f%% | %s |\n", r->test, r->conc,
                r->tool, r->requests, r->wall_s, rate, ratio, r->maxrss_kb / 1024.0,
                100 * r->server_busy, r->note);
@@ -599,11 +605,12 @@ static void sibling(char *out, const char *self_dir, const char *rel)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: throughput [compare|latency|bigplan|cached|all] [--n N] [--conc 64,256]\n"
-            "         [--repeat R] [--promptfoo-n N] [--no-promptfoo] [--latency-ms MS] [--samples S]\n"
-            "         [--work DIR] [--valscope PATH] [--server PATH] [--promptfoo-dir DIR]"
-            " [--keep]\n");
+    fprintf(
+        stderr,
+        "usage: throughput [compare|latency|bigplan|cached|all] [--n N] [--conc 64,256]\n"
+        "         [--repeat R] [--promptfoo-n N] [--no-promptfoo] [--latency-ms MS] [--samples S]\n"
+        "         [--work DIR] [--valscope PATH] [--server PATH] [--promptfoo-dir DIR]"
+        " [--keep]\n");
     exit(2);
 }
 
@@ -623,19 +630,32 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (a[0] != '-') o.mode = a;
-        else if (!strcmp(a, "--no-promptfoo")) o.no_promptfoo = 1;
-        else if (!strcmp(a, "--keep")) o.keep = 1;
-        else if (!v) usage();
-        else if (!strcmp(a, "--n")) o.n = atol(argv[++i]);
-        else if (!strcmp(a, "--repeat")) o.repeat = atoi(argv[++i]);
-        else if (!strcmp(a, "--promptfoo-n")) o.promptfoo_n = atol(argv[++i]);
-        else if (!strcmp(a, "--latency-ms")) o.latency_ms = atoi(argv[++i]);
-        else if (!strcmp(a, "--samples")) o.samples = atoi(argv[++i]);
-        else if (!strcmp(a, "--work")) snprintf(o.work, sizeof(o.work), "%s", argv[++i]);
-        else if (!strcmp(a, "--valscope")) snprintf(o.valscope, PATH_MAX, "%s", argv[++i]);
-        else if (!strcmp(a, "--server")) snprintf(o.server, PATH_MAX, "%s", argv[++i]);
-        else if (!strcmp(a, "--promptfoo-dir")) snprintf(o.pf_dir, PATH_MAX, "%s", argv[++i]);
+        if (a[0] != '-')
+            o.mode = a;
+        else if (!strcmp(a, "--no-promptfoo"))
+            o.no_promptfoo = 1;
+        else if (!strcmp(a, "--keep"))
+            o.keep = 1;
+        else if (!v)
+            usage();
+        else if (!strcmp(a, "--n"))
+            o.n = atol(argv[++i]);
+        else if (!strcmp(a, "--repeat"))
+            o.repeat = atoi(argv[++i]);
+        else if (!strcmp(a, "--promptfoo-n"))
+            o.promptfoo_n = atol(argv[++i]);
+        else if (!strcmp(a, "--latency-ms"))
+            o.latency_ms = atoi(argv[++i]);
+        else if (!strcmp(a, "--samples"))
+            o.samples = atoi(argv[++i]);
+        else if (!strcmp(a, "--work"))
+            snprintf(o.work, sizeof(o.work), "%s", argv[++i]);
+        else if (!strcmp(a, "--valscope"))
+            snprintf(o.valscope, PATH_MAX, "%s", argv[++i]);
+        else if (!strcmp(a, "--server"))
+            snprintf(o.server, PATH_MAX, "%s", argv[++i]);
+        else if (!strcmp(a, "--promptfoo-dir"))
+            snprintf(o.pf_dir, PATH_MAX, "%s", argv[++i]);
         else if (!strcmp(a, "--conc")) {
             o.n_conc = 0;
             for (char *s = argv[++i]; *s && o.n_conc < 8;) {
@@ -645,7 +665,8 @@ int main(int argc, char **argv)
                 o.conc[o.n_conc++] = (int)c;
                 s = *end == ',' ? end + 1 : end;
             }
-        } else usage();
+        } else
+            usage();
     }
     if (o.repeat < 1) o.repeat = 1;
     if (mkdir(o.work, 0755) && errno != EEXIST) die("cannot create %s", o.work);
