@@ -179,6 +179,22 @@ static void swatch(struct page *pg, const char *colour)
     P(pg, "<span class=\"sw\" style=\"background:%s\"></span>", colour);
 }
 
+/* Opens a table row with the cells that name a record: model (with its colour), run,
+ * condition, instrument; the last cell is left open. */
+static void label_cells(struct page *pg, const char *model, const char *run, const char *condition,
+                        const char *instrument)
+{
+    P(pg, "<tr><td>");
+    swatch(pg, model_colour(pg, model));
+    E(pg, model);
+    P(pg, "</td><td>");
+    E(pg, run);
+    P(pg, "</td><td>");
+    E(pg, condition);
+    P(pg, "</td><td>");
+    E(pg, instrument);
+}
+
 /* Record index of one value, or -1. */
 static long find_rec(const struct vsc_profiles *p, const char *model, const char *run,
                      const char *cond, const char *instrument, const char *dim)
@@ -276,15 +292,7 @@ static void section_summary(struct page *pg)
                 }
             }
         }
-        P(pg, "<tr><td>");
-        swatch(pg, model_colour(pg, g->model));
-        E(pg, g->model);
-        P(pg, "</td><td>");
-        E(pg, g->run);
-        P(pg, "</td><td>");
-        E(pg, g->condition);
-        P(pg, "</td><td>");
-        E(pg, g->instrument);
+        label_cells(pg, g->model, g->run, g->condition, g->instrument);
         P(pg, "</td><td>");
         for (int k = 0; k < 3 && top[k] >= 0; k++) {
             const struct vsc_score_record *e = vsc_profiles_get(r->prof, (size_t)top[k]);
@@ -926,15 +934,7 @@ static void section_alignment(struct page *pg)
     P(pg, "</tr>");
     for (size_t i = 0; i < r->n_align; i++) {
         const struct vsc_align_row *a = &r->align[i];
-        P(pg, "<tr><td>");
-        swatch(pg, model_colour(pg, a->model));
-        E(pg, a->model);
-        P(pg, "</td><td>");
-        E(pg, a->run);
-        P(pg, "</td><td>");
-        E(pg, a->condition);
-        P(pg, "</td><td>");
-        E(pg, a->instrument);
+        label_cells(pg, a->model, a->run, a->condition, a->instrument);
         P(pg, "</td><td>");
         E(pg, a->target);
         P(pg, "</td><td class=\"n\">%zu</td>", a->n_dims);
@@ -1070,15 +1070,7 @@ static void section_quality(struct page *pg)
           "<th>Pending</th><th>Unparseable</th><th>Share unparseable</th></tr>");
     for (size_t i = 0; i < r->n_qual; i++) {
         const struct rp_quality *q = &r->qual[i];
-        P(pg, "<tr><td>");
-        swatch(pg, model_colour(pg, q->model));
-        E(pg, q->model);
-        P(pg, "</td><td>");
-        E(pg, q->run);
-        P(pg, "</td><td>");
-        E(pg, q->condition);
-        P(pg, "</td><td>");
-        E(pg, q->instrument);
+        label_cells(pg, q->model, q->run, q->condition, q->instrument);
         P(pg,
           "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
           "<td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">",
