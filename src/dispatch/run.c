@@ -45,6 +45,7 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
     char *base_dir = path_dirname(cfg->path);
     int64_t run_id = 0, planned = 0;
     int lock_fd = -1;
+    struct plan *plan = NULL;
     int rc;
     memset(diag, 0, sizeof(*diag));
     if (!cfg->store) {
@@ -59,7 +60,8 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
             goto done;
         }
     /* bad instruments stop the run before the store is created or touched */
-    if ((rc = plan_check(cfg, base_dir, diag)) || (rc = check_light_backends(cfg, base_dir, diag))) {
+    if ((rc = plan_prepare(&plan, cfg, base_dir, diag)) ||
+        (rc = check_light_backends(cfg, base_dir, diag))) {
         if (rc == VSC_ERR_IO) rc = VSC_ERR_INPUT; /* a missing input file is bad input */
         goto done;
     }
@@ -83,10 +85,9 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
         vsc_diag_set(diag, cfg->store, 0, 0, "%s", vsc_store_errmsg(store));
         goto done;
     }
-    char hash[65], *stored = NULL;
-    plan_hash(hash, cfg);
+    char *stored = NULL;
     if ((rc = store_plan_hash(store, run_id, &stored))) goto done;
-    if (stored && strcmp(stored, hash)) {
+    if (stored && strcmp(stored, plan_hash_of(plan))) {
         free(stored);
         rc = vsc_diag_set(diag, cfg->path, 0, 0,
                           "run '%s' in %s was planned from a different config (models, "
@@ -95,9 +96,13 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
                           cfg->run_name, cfg->store);
         goto done;
     }
+    /* the hash is recorded only once the whole plan is committed: an equal hash means every
+     * cell is in the store already, so a rerun goes straight to dispatching */
+    if (!stored) {
+        rc = plan_build(store, run_id, plan, &planned, diag);
+        if (!rc) rc = store_set_plan_hash(store, run_id, plan_hash_of(plan));
+    }
     free(stored);
-    rc = plan_build(store, run_id, cfg, base_dir, &planned, diag);
-    if (!rc) rc = store_set_plan_hash(store, run_id, hash);
     if (rc) {
         if (rc == VSC_ERR_STORE) vsc_diag_set(diag, cfg->store, 0, 0, "%s", vsc_store_errmsg(store));
         goto done;
@@ -147,6 +152,7 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
 done:
     if (out) *out = p;
     vsc_store_free(store);
+    plan_free(plan);
     if (lock_fd >= 0) close(lock_fd);
     free(base_dir);
     return rc;

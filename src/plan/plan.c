@@ -30,29 +30,6 @@ char *plan_model_identity(const struct vsc_model_cfg *m)
     return id;
 }
 
-void plan_hash(char out[65], const struct vsc_config *cfg)
-{
-    struct sha256_ctx c;
-    sha256_init(&c);
-    const struct vsc_model_cfg *lists[2] = {cfg->models, cfg->judges};
-    size_t ns[2] = {cfg->n_models, cfg->n_judges};
-    for (int l = 0; l < 2; l++)
-        for (size_t i = 0; i < ns[l]; i++) {
-            char *id = plan_model_identity(&lists[l][i]);
-            if (id) sha256_update(&c, id, strlen(id) + 1);
-            free(id);
-        }
-    for (size_t i = 0; i < cfg->n_instruments; i++)
-        sha256_update(&c, cfg->instruments[i].options_json,
-                      strlen(cfg->instruments[i].options_json) + 1);
-    char samples[32];
-    snprintf(samples, sizeof(samples), "samples=%d", cfg->samples);
-    sha256_update(&c, samples, strlen(samples) + 1);
-    sha256_update(&c, cfg->params_json, strlen(cfg->params_json) + 1);
-    sha256_update(&c, cfg->conditions_json, strlen(cfg->conditions_json) + 1);
-    sha256_final_hex(&c, out);
-}
-
 void plan_cache_key(char out[65], const char *identity, const char *body, int sample)
 {
     struct sha256_ctx c;
@@ -435,106 +412,168 @@ static int emit_cell(struct emit_ctx *x, const struct plan_ins *pi, size_t it,
     return rc;
 }
 
-int plan_check(const struct vsc_config *cfg, const char *base_dir, struct vsc_diag *diag)
+/* A prepared plan: everything loaded and validated, nothing written yet. */
+struct plan {
+    const struct vsc_config *cfg;
+    char *base_dir;
+    struct condition *conds;
+    size_t n_conds;
+    struct plan_ins *entries;
+    char **labels;
+    json_t *params;
+    char hash[65];
+};
+
+void plan_free(struct plan *p)
 {
-    struct condition *conds = NULL;
-    size_t n_conds = 0;
-    int rc = parse_conditions(&conds, &n_conds, cfg, base_dir, diag);
-    conditions_free(conds, n_conds);
+    if (!p) return;
+    for (size_t i = 0; p->entries && i < p->cfg->n_instruments; i++) free_entry(&p->entries[i]);
+    for (size_t i = 0; p->labels && i < p->cfg->n_instruments; i++) free(p->labels[i]);
+    free(p->entries);
+    free(p->labels);
+    conditions_free(p->conds, p->n_conds);
+    json_decref(p->params);
+    free(p->base_dir);
+    free(p);
+}
+
+static void hash_str(struct sha256_ctx *c, const char *s)
+{
+    sha256_update(c, s ? s : "\x01", s ? strlen(s) + 1 : 1);
+}
+
+/* What decides the cells: model identities, samples, params, conditions (persona texts
+ * included) and every instrument's content as loaded, so an edited item file is a new plan
+ * while a changed concurrency is not. */
+static void hash_plan(struct plan *p)
+{
+    const struct vsc_config *cfg = p->cfg;
+    struct sha256_ctx c;
+    char num[64];
+    sha256_init(&c);
+    const struct vsc_model_cfg *lists[2] = {cfg->models, cfg->judges};
+    size_t ns[2] = {cfg->n_models, cfg->n_judges};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < ns[l]; i++) {
+            char *id = plan_model_identity(&lists[l][i]);
+            hash_str(&c, id);
+            free(id);
+        }
+    snprintf(num, sizeof(num), "samples=%d", cfg->samples);
+    hash_str(&c, num);
+    hash_str(&c, cfg->params_json);
+    hash_str(&c, cfg->conditions_json);
+    for (size_t i = 0; i < p->n_conds; i++) {
+        hash_str(&c, p->conds[i].id);
+        hash_str(&c, p->conds[i].persona);
+    }
+    for (size_t i = 0; i < cfg->n_instruments; i++) {
+        const struct vsc_instrument *ins = p->entries[i].ins;
+        hash_str(&c, p->labels[i]);
+        hash_str(&c, cfg->instruments[i].options_json);
+        hash_str(&c, ins->system_template);
+        hash_str(&c, ins->user_template);
+        for (size_t o = 0; o < ins->n_options; o++) {
+            snprintf(num, sizeof(num), "%.17g", ins->options[o].value);
+            hash_str(&c, ins->options[o].label);
+            hash_str(&c, num);
+        }
+        for (size_t it = 0; it < ins->n_items; it++) {
+            const struct vsc_item *item = &ins->items[it];
+            snprintf(num, sizeof(num), "%d", item->key);
+            hash_str(&c, item->id);
+            hash_str(&c, item->text);
+            hash_str(&c, item->dimension);
+            hash_str(&c, num);
+            hash_str(&c, item->messages_json);
+        }
+    }
+    sha256_final_hex(&c, p->hash);
+}
+
+int plan_prepare(struct plan **out, const struct vsc_config *cfg, const char *base_dir,
+                 struct vsc_diag *diag)
+{
+    *out = NULL;
+    struct plan *p = calloc(1, sizeof(*p));
+    if (!p) return VSC_ERR_NOMEM;
+    p->cfg = cfg;
+    p->base_dir = xstrdup(base_dir);
+    int rc = parse_conditions(&p->conds, &p->n_conds, cfg, base_dir, diag);
     json_t *cj = json_loads(cfg->conditions_json, 0, NULL);
     const char *tmpl = json_string_value(json_object_get(cj, "persona_template"));
     if (!rc && tmpl) rc = persona_template_check(tmpl, diag);
     json_decref(cj);
-    for (size_t i = 0; i < cfg->n_instruments && !rc; i++) {
-        struct plan_ins pi;
-        rc = load_entry(&pi, &cfg->instruments[i], base_dir, cfg->path, diag);
-        free_entry(&pi);
-    }
-    return rc;
-}
-
-int plan_build(struct vsc_store *s, int64_t run_id, const struct vsc_config *cfg,
-               const char *base_dir, int64_t *out_cells, struct vsc_diag *diag)
-{
-    struct condition *conds = NULL;
-    size_t n_conds = 0;
-    int64_t n_cells = 0;
-    int rc = parse_conditions(&conds, &n_conds, cfg, base_dir, diag);
-    if (rc) return rc;
-    json_t *params = json_loads(cfg->params_json, 0, NULL);
-    size_t *order = NULL;
-    int in_tx = 0;
-    struct plan_ins *entries = calloc(cfg->n_instruments, sizeof(*entries));
-    char **labels = calloc(cfg->n_instruments, sizeof(*labels));
-    if (!params || !entries || !labels) {
-        rc = VSC_ERR_NOMEM;
-        goto done;
-    }
-    /* load every instrument first: a bad one stops the run before anything is written */
-    for (size_t i = 0; i < cfg->n_instruments; i++) {
-        if ((rc = load_entry(&entries[i], &cfg->instruments[i], base_dir, cfg->path, diag)))
-            goto done;
-        labels[i] = entry_label(&entries[i], &cfg->instruments[i]);
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(labels[i], labels[j])) {
+    p->params = json_loads(cfg->params_json, 0, NULL);
+    p->entries = calloc(cfg->n_instruments + 1, sizeof(*p->entries));
+    p->labels = calloc(cfg->n_instruments + 1, sizeof(*p->labels));
+    if (!rc && (!p->params || !p->entries || !p->labels)) rc = VSC_ERR_NOMEM;
+    for (size_t i = 0; !rc && i < cfg->n_instruments; i++) {
+        if ((rc = load_entry(&p->entries[i], &cfg->instruments[i], base_dir, cfg->path, diag)))
+            break;
+        p->labels[i] = entry_label(&p->entries[i], &cfg->instruments[i]);
+        for (size_t j = 0; !rc && j < i; j++)
+            if (!strcmp(p->labels[i], p->labels[j]))
                 rc = vsc_diag_set(diag, cfg->path, cfg->instruments[i].line, 0,
                                   "instrument '%s' is listed twice (give one a 'name')",
-                                  labels[i]);
-                goto done;
-            }
+                                  p->labels[i]);
     }
-    if ((rc = vsc_store_begin(s))) goto done;
-    in_tx = 1;
-    for (size_t i = 0; i < cfg->n_instruments; i++) {
+    if (rc) {
+        plan_free(p);
+        return rc;
+    }
+    hash_plan(p);
+    *out = p;
+    return 0;
+}
+
+const char *plan_hash_of(const struct plan *p)
+{
+    return p->hash;
+}
+
+int plan_build(struct vsc_store *s, int64_t run_id, const struct plan *p, int64_t *out_cells,
+               struct vsc_diag *diag)
+{
+    const struct vsc_config *cfg = p->cfg;
+    int rc = vsc_store_begin(s);
+    if (rc) return rc;
+    for (size_t i = 0; !rc && i < cfg->n_instruments; i++) {
         const struct vsc_instrument_cfg *ic = &cfg->instruments[i];
-        if ((rc = vsc_store_run_add_instrument(s, run_id, labels[i], ic->kind, ic->arg, base_dir,
-                                               ic->options_json)))
-            goto done;
+        rc = vsc_store_run_add_instrument(s, run_id, p->labels[i], ic->kind, ic->arg, p->base_dir,
+                                          ic->options_json);
     }
-    struct emit_ctx x = {.s = s, .run_id = run_id, .cfg = cfg, .params = params, .diag = diag};
+    struct emit_ctx x = {.s = s, .run_id = run_id, .cfg = cfg, .params = p->params, .diag = diag};
     for (size_t mi = 0; mi < cfg->n_models && !rc; mi++) {
         x.m = &cfg->models[mi];
         x.identity = plan_model_identity(x.m);
         for (size_t ii = 0; ii < cfg->n_instruments && !rc; ii++) {
-            const struct plan_ins *pi = &entries[ii];
-            x.label = labels[ii];
+            const struct plan_ins *pi = &p->entries[ii];
+            x.label = p->labels[ii];
             x.line = cfg->instruments[ii].line;
             size_t *grown = realloc(x.order, (pi->ins->n_options + 1) * sizeof(size_t));
             size_t *perm = calloc(pi->ins->n_items + 1, sizeof(size_t));
+            if (grown) x.order = grown;
             if (!grown || !perm) {
-                if (grown) x.order = grown;
                 free(perm);
                 rc = VSC_ERR_NOMEM;
                 break;
             }
-            x.order = grown;
             int n_samples = cfg->samples * pi->repeats;
-            for (size_t ci = 0; ci < n_conds && !rc; ci++)
+            for (size_t ci = 0; ci < p->n_conds && !rc; ci++)
                 for (int sample = 0; sample < n_samples && !rc; sample++) {
-                    item_order(perm, pi, x.m->name, conds[ci].id, sample);
+                    item_order(perm, pi, x.m->name, p->conds[ci].id, sample);
                     for (size_t pos = 0; pos < pi->ins->n_items && !rc; pos++)
-                        rc = emit_cell(&x, pi, perm[pos], &conds[ci], sample, pos);
+                        rc = emit_cell(&x, pi, perm[pos], &p->conds[ci], sample, pos);
                 }
             free(perm);
         }
         free(x.identity);
         x.identity = NULL;
     }
-    n_cells = x.n_cells;
-    order = x.order;
-    if (!rc) {
-        rc = vsc_store_commit(s);
-        in_tx = 0;
-    }
-done:
-    if (rc && in_tx) vsc_store_rollback(s);
-    for (size_t i = 0; entries && i < cfg->n_instruments; i++) free_entry(&entries[i]);
-    for (size_t i = 0; labels && i < cfg->n_instruments; i++) free(labels[i]);
-    free(entries);
-    free(labels);
-    conditions_free(conds, n_conds);
-    free(order);
-    json_decref(params);
-    *out_cells = n_cells;
+    if (!rc) rc = vsc_store_commit(s);
+    else vsc_store_rollback(s);
+    free(x.order);
+    *out_cells = x.n_cells;
     return rc;
 }

@@ -8,19 +8,26 @@
 /* The identity of a model that goes into every cache key: two models never share answers. */
 char *plan_model_identity(const struct vsc_model_cfg *m);
 
-/* Hash of everything in a config that decides what is asked (model identities, instruments,
- * samples, params, conditions) but not how fast: a run's cells must all come from one plan. */
-void plan_hash(char out[65], const struct vsc_config *cfg);
-
 /* Cache key (64 hex digits + NUL) of a request: hash of identity, body and sample index. */
 void plan_cache_key(char out[65], const char *identity, const char *body, int sample);
 
-/* Writes every cell of `cfg` for `run_id` (existing cells are kept). `base_dir` resolves
- * relative instrument paths. Returns VSC_ERR_INPUT with diag on a bad instrument. */
-int plan_build(struct vsc_store *store, int64_t run_id, const struct vsc_config *cfg,
-               const char *base_dir, int64_t *out_cells, struct vsc_diag *diag);
+/* A config's plan, loaded and validated but not written: instruments, conditions, params. */
+struct plan;
 
-/* Loads and validates every instrument of `cfg` without writing anything. */
-int plan_check(const struct vsc_config *cfg, const char *base_dir, struct vsc_diag *diag);
+/* Loads every instrument and condition of `cfg` (relative paths against `base_dir`) and
+ * checks them, writing nothing. Returns VSC_ERR_INPUT with diag on bad input. */
+int plan_prepare(struct plan **out, const struct vsc_config *cfg, const char *base_dir,
+                 struct vsc_diag *diag);
+void plan_free(struct plan *p);
+
+/* Hash of everything that decides the cells (model identities, samples, params, conditions,
+ * every instrument's loaded content) but not how fast they are asked: a run's cells must all
+ * come from one plan, and an unchanged plan need not be written again. Borrowed. */
+const char *plan_hash_of(const struct plan *p);
+
+/* Writes every cell of the plan for `run_id` (existing cells are kept), streamed in bounded
+ * transactions. */
+int plan_build(struct vsc_store *store, int64_t run_id, const struct plan *p, int64_t *out_cells,
+               struct vsc_diag *diag);
 
 #endif

@@ -171,6 +171,37 @@ static void conditions_and_personas(void **state)
     cells_free(c);
 }
 
+/* The plan hash covers instrument content: an edited prompts file under the same run name is
+ * refused, while a rerun of the unchanged config is accepted and plans nothing new. */
+static void edited_instrument_refused(void **state)
+{
+    char *prompts = xasprintf("%s/edit.jsonl", dir);
+    FILE *f = fopen(prompts, "w");
+    fprintf(f, "{\"id\": \"a\", \"prompt\": \"first wording\"}\n");
+    fclose(f);
+    char *yaml = xasprintf("models: [{name: m, backend: sim}]\ninstruments: [prompts: %s]\n",
+                           prompts);
+    int rc;
+    struct vsc_diag d = {0};
+    struct cells *c = plan("edit", yaml, &rc, &d);
+    assert_int_equal(rc, 0);
+    assert_int_equal(c->n, 1);
+    cells_free(c);
+    c = plan("edit", yaml, &rc, &d); /* unchanged: fine */
+    assert_int_equal(rc, 0);
+    assert_int_equal(c->n, 1);
+    cells_free(c);
+    f = fopen(prompts, "w");
+    fprintf(f, "{\"id\": \"a\", \"prompt\": \"second wording\"}\n");
+    fclose(f);
+    c = plan("edit", yaml, &rc, &d);
+    assert_int_equal(rc, VSC_ERR_INPUT);
+    assert_non_null(strstr(d.msg, "different config"));
+    cells_free(c);
+    free(yaml);
+    free(prompts);
+}
+
 static void bad_instrument_leaves_no_store(void **state)
 {
     int rc;
@@ -201,6 +232,7 @@ int main(void)
         cmocka_unit_test(option_orders),
         cmocka_unit_test(shuffle_per_respondent),
         cmocka_unit_test(conditions_and_personas),
+        cmocka_unit_test(edited_instrument_refused),
         cmocka_unit_test(bad_instrument_leaves_no_store),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
