@@ -107,7 +107,7 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
         if (rc == VSC_ERR_STORE) vsc_diag_set(diag, cfg->store, 0, 0, "%s", vsc_store_errmsg(store));
         goto done;
     }
-    if ((rc = store_count(store, run_id, NULL, &p.total, &p.cached))) goto done;
+    if ((rc = store_count(store, run_id, &p.total, &p.cached))) goto done;
     p.done = p.cached;
     if (opts && opts->dry_run) {
         p.finished = 1;
@@ -145,7 +145,7 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
     free(all);
     if (!rc) {
         int64_t cells, ok;
-        if ((rc = store_count(store, run_id, NULL, &cells, &ok))) goto done;
+        if ((rc = store_count(store, run_id, &cells, &ok))) goto done;
         p.total = cells;
         if (ok < cells) rc = VSC_ERR_INCOMPLETE;
     }

@@ -313,22 +313,26 @@ int store_pending_page(struct vsc_store *s, int64_t run_id, const char *model, i
     return ret;
 }
 
-int store_count(struct vsc_store *s, int64_t run_id, const char *model, int64_t *out_cells,
-                int64_t *out_ok)
+/* Cells, cells with an ok answer and cells with an error answer, of one run given by id
+ * (run_id > 0) or by name (NULL: every run). */
+static int count_cells(struct vsc_store *s, int64_t run_id, const char *run, int64_t *out_cells,
+                       int64_t *out_ok, int64_t *out_error)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT COUNT(*), COUNT(a.key) FROM cells c LEFT JOIN answers a"
-                           " ON a.key=c.key AND a.status='ok'"
-                           " WHERE c.run_id=?1 AND (?2 IS NULL OR c.model=?2)",
+                           "SELECT COUNT(*), COALESCE(SUM(a.status='ok'),0),"
+                           " COALESCE(SUM(a.status='error'),0) FROM cells c"
+                           " JOIN runs r ON r.id=c.run_id LEFT JOIN answers a ON a.key=c.key"
+                           " WHERE (?1 <= 0 OR c.run_id=?1) AND (?2 IS NULL OR r.name=?2)",
                            -1, &st, NULL))
         return store_fail(s, "count");
     sqlite3_bind_int64(st, 1, run_id);
-    bind_text(st, 2, model);
+    bind_text(st, 2, run);
     int rc = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
         *out_cells = sqlite3_column_int64(st, 0);
         *out_ok = sqlite3_column_int64(st, 1);
+        if (out_error) *out_error = sqlite3_column_int64(st, 2);
     } else {
         rc = store_fail(s, "count");
     }
@@ -336,28 +340,15 @@ int store_count(struct vsc_store *s, int64_t run_id, const char *model, int64_t 
     return rc;
 }
 
+int store_count(struct vsc_store *s, int64_t run_id, int64_t *out_cells, int64_t *out_ok)
+{
+    return count_cells(s, run_id, NULL, out_cells, out_ok, NULL);
+}
+
 int vsc_store_run_counts(struct vsc_store *s, const char *run, int64_t *out_cells, int64_t *out_ok,
                          int64_t *out_error)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT COUNT(*), COALESCE(SUM(a.status='ok'),0),"
-                           " COALESCE(SUM(a.status='error'),0) FROM cells c"
-                           " JOIN runs r ON r.id=c.run_id LEFT JOIN answers a ON a.key=c.key"
-                           " WHERE (?1 IS NULL OR r.name=?1)",
-                           -1, &st, NULL))
-        return store_fail(s, "count");
-    bind_text(st, 1, run);
-    int rc = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *out_cells = sqlite3_column_int64(st, 0);
-        *out_ok = sqlite3_column_int64(st, 1);
-        *out_error = sqlite3_column_int64(st, 2);
-    } else {
-        rc = store_fail(s, "count");
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return count_cells(s, 0, run, out_cells, out_ok, out_error);
 }
 
 int store_plan_hash(struct vsc_store *s, int64_t run_id, char **out)

@@ -22,9 +22,8 @@ void pending_cell_clear(struct pending_cell *c);
 int store_pending_page(struct vsc_store *s, int64_t run_id, const char *model, int64_t after_id,
                        struct pending_cell *out, size_t max, size_t *out_n);
 
-/* Counts of cells of a run (and model, NULL for all) that have an ok answer / any cell. */
-int store_count(struct vsc_store *s, int64_t run_id, const char *model, int64_t *out_cells,
-                int64_t *out_ok);
+/* Cells of a run and how many of them have an ok answer. */
+int store_count(struct vsc_store *s, int64_t run_id, int64_t *out_cells, int64_t *out_ok);
 
 /* The plan hash recorded for a run (malloc'd, NULL when none) and setting it. */
 int store_plan_hash(struct vsc_store *s, int64_t run_id, char **out);
