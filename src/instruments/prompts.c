@@ -29,9 +29,10 @@ static int check_messages(const json_t *msgs, const char *path, int line, struct
     return 0;
 }
 
-/* Turns one parsed line into an item; `seen` maps ids to their line for duplicate checks. */
-static int add_line(struct vsc_instrument *ins, json_t *obj, json_t *seen, const char *path,
-                    int line, struct vsc_diag *diag)
+/* Turns one parsed line into an item; duplicate ids are found after the whole file is read
+ * (sorting ids needs a few bytes per prompt, a hash of them far more). */
+static int add_line(struct vsc_instrument *ins, json_t *obj, const char *path, int line,
+                    struct vsc_diag *diag)
 {
     if (!json_is_object(obj))
         return vsc_diag_set(diag, path, line, 1, "each line must be a JSON object");
@@ -46,10 +47,6 @@ static int add_line(struct vsc_instrument *ins, json_t *obj, json_t *seen, const
     } else {
         return vsc_diag_set(diag, path, line, 1, "missing \"id\" (a non-empty string)");
     }
-    json_t *prev = json_object_get(seen, id);
-    if (prev)
-        return vsc_diag_set(diag, path, line, 1, "duplicate id '%s' (first on line %lld)", id,
-                            (long long)json_integer_value(prev));
     json_t *prompt = json_object_get(obj, "prompt"), *msgs = json_object_get(obj, "messages");
     if (prompt && msgs)
         return vsc_diag_set(diag, path, line, 1,
@@ -71,7 +68,7 @@ static int add_line(struct vsc_instrument *ins, json_t *obj, json_t *seen, const
     char *s = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(arr);
     struct vsc_item *it = s ? ins_add_item(ins) : NULL;
-    if (!it || !(it->id = xstrdup(id)) || json_object_set_new(seen, id, json_integer(line))) {
+    if (!it || !(it->id = xstrdup(id))) {
         free(s);
         return VSC_ERR_NOMEM;
     }
@@ -81,7 +78,8 @@ static int add_line(struct vsc_instrument *ins, json_t *obj, json_t *seen, const
 
 struct load_state {
     struct vsc_instrument *ins;
-    json_t *seen;
+    int *lines; /* line of each item */
+    size_t cap_lines;
     const char *path;
     struct vsc_diag *diag;
 };
@@ -89,24 +87,68 @@ struct load_state {
 static int on_line(json_t *obj, int line, void *payload)
 {
     struct load_state *st = payload;
-    return add_line(st->ins, obj, st->seen, st->path, line, st->diag);
+    if (st->ins->n_items == st->cap_lines) {
+        size_t cap = st->cap_lines ? st->cap_lines * 2 : 256;
+        int *l = realloc(st->lines, cap * sizeof(*l));
+        if (!l) return VSC_ERR_NOMEM;
+        st->lines = l;
+        st->cap_lines = cap;
+    }
+    size_t before = st->ins->n_items;
+    int rc = add_line(st->ins, obj, st->path, line, st->diag);
+    if (!rc && st->ins->n_items > before) st->lines[before] = line;
+    return rc;
+}
+
+static int by_id_then_line(const void *a, const void *b, void *payload)
+{
+    const struct load_state *st = payload;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(st->ins->items[i].id, st->ins->items[j].id);
+    return c ? c : (st->lines[i] > st->lines[j]) - (st->lines[i] < st->lines[j]);
+}
+
+/* The earliest line that repeats an id, reported as the streaming check would have. */
+static int check_duplicates(const struct load_state *st)
+{
+    size_t n = st->ins->n_items;
+    size_t *idx = malloc(n * sizeof(*idx));
+    if (!idx) return VSC_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    qsort_r(idx, n, sizeof(*idx), by_id_then_line, (void *)st);
+    size_t dup = n, first = n;
+    for (size_t k = 1; k < n; k++)
+        if (!strcmp(st->ins->items[idx[k]].id, st->ins->items[idx[k - 1]].id) &&
+            (k < 2 || strcmp(st->ins->items[idx[k - 1]].id, st->ins->items[idx[k - 2]].id)) &&
+            (dup == n || st->lines[idx[k]] < st->lines[dup])) {
+            dup = idx[k];
+            first = idx[k - 1];
+        }
+    int rc = 0;
+    if (dup < n)
+        rc = vsc_diag_set(st->diag, st->path, st->lines[dup], 1,
+                          "duplicate id '%s' (first on line %d)", st->ins->items[dup].id,
+                          st->lines[first]);
+    free(idx);
+    return rc;
 }
 
 int ins_load_prompts(struct vsc_instrument **out, const char *path, struct vsc_diag *diag)
 {
     *out = NULL;
-    struct load_state st = {ins_new(), json_object(), path, diag};
+    struct load_state st = {.ins = ins_new(), .path = path, .diag = diag};
     int rc = VSC_ERR_NOMEM;
-    if (!st.ins || !st.seen || !(st.ins->id = xasprintf("prompts:%s", path))) goto fail;
+    if (!st.ins || !(st.ins->id = xasprintf("prompts:%s", path))) goto fail;
     if ((rc = ins_jsonl_foreach(path, on_line, &st, diag))) goto fail;
     if (st.ins->n_items == 0) {
         rc = vsc_diag_set(diag, path, 0, 0, "no prompts in file");
         goto fail;
     }
+    if ((rc = check_duplicates(&st))) goto fail;
     *out = st.ins;
     st.ins = NULL;
 fail:
     vsc_instrument_free(st.ins);
-    json_decref(st.seen);
+    free(st.lines);
     return rc;
 }

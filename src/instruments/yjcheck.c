@@ -1,5 +1,7 @@
 /* Helpers shared by the instrument and value-system readers: key and type checks on YAML/JSON
  * trees, a JSONL line loop and a small CSV reader. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,17 +42,21 @@ int ins_get_string(const char **out, const struct yj_doc *doc, const json_t *obj
 int ins_jsonl_foreach(const char *path, int (*fn)(json_t *obj, int line, void *payload),
                       void *payload, struct vsc_diag *diag)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int rc = read_file(&text, &len, path, diag);
-    if (rc) return rc;
-    int line = 0;
-    for (size_t pos = 0; pos < len;) {
-        const char *start = text + pos;
-        const char *nl = memchr(start, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - start) : len - pos;
-        pos += n + (nl ? 1 : 0);
+    /* line by line: a prompts file of a million lines never sits in memory whole */
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        vsc_diag_set(diag, path, 0, 0, "cannot open: %s", strerror(errno));
+        return VSC_ERR_IO;
+    }
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    int line = 0, rc = 0;
+    while ((got = getline(&buf, &cap, f)) >= 0) {
+        size_t n = (size_t)got;
+        const char *start = buf;
         line++;
+        if (n && start[n - 1] == '\n') n--;
         size_t k;
         for (k = 0; k < n && strchr(" \t\r", start[k]); k++) {
         }
@@ -66,7 +72,12 @@ int ins_jsonl_foreach(const char *path, int (*fn)(json_t *obj, int line, void *p
         json_decref(obj);
         if (rc) break;
     }
-    free(text);
+    if (!rc && ferror(f)) {
+        vsc_diag_set(diag, path, line, 0, "read error: %s", strerror(errno));
+        rc = VSC_ERR_IO;
+    }
+    free(buf);
+    fclose(f);
     return rc;
 }
 
