@@ -103,6 +103,9 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
         if (!rc) rc = store_set_plan_hash(store, run_id, plan_hash_of(plan));
     }
     free(stored);
+    /* the cells carry everything the dispatcher needs: the instruments can go before it starts */
+    plan_free(plan);
+    plan = NULL;
     if (rc) {
         if (rc == VSC_ERR_STORE) vsc_diag_set(diag, cfg->store, 0, 0, "%s", vsc_store_errmsg(store));
         goto done;
