@@ -258,6 +258,10 @@ int vsc_instrument_render(char **out_messages_json, const struct vsc_instrument 
         rc = json_array_extend(arr, msgs) ? VSC_ERR_NOMEM : 0;
         json_decref(msgs);
         if (rc) goto fail;
+    } else if (ins->n_options == 0 && it->text) { /* a raw prompt kept as plain text */
+        if ((persona && (rc = push_message(arr, "system", persona))) ||
+            (rc = push_message(arr, "user", it->text)))
+            goto fail;
     } else {
         double lo = 0, hi = 0;
         for (size_t i = 0; i < ins->n_options; i++) {

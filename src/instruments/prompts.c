@@ -54,25 +54,27 @@ static int add_line(struct vsc_instrument *ins, json_t *obj, const char *path, i
     if (!prompt && !msgs)
         return vsc_diag_set(diag, path, line, 1, "neither \"prompt\" nor \"messages\" (id '%s')",
                             id);
-    json_t *arr = NULL;
+    /* a plain prompt is kept as its text (rendered as one user message when asked): a
+     * million-line prompts file then costs the prompts, not a JSON document each */
+    char *text = NULL, *msgs_json = NULL;
     if (prompt) {
         if (!json_is_string(prompt))
             return vsc_diag_set(diag, path, line, 1, "\"prompt\" must be a string (id '%s')", id);
-        arr = json_pack("[{s:s,s:O}]", "role", "user", "content", prompt);
-        if (!arr) return VSC_ERR_NOMEM;
+        if (!(text = xstrdup(json_string_value(prompt)))) return VSC_ERR_NOMEM;
     } else {
         int rc = check_messages(msgs, path, line, diag);
         if (rc) return rc;
-        arr = json_incref(msgs);
+        if (!(msgs_json = json_dumps(msgs, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+            return VSC_ERR_NOMEM;
     }
-    char *s = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(arr);
-    struct vsc_item *it = s ? ins_add_item(ins) : NULL;
+    struct vsc_item *it = ins_add_item(ins);
     if (!it || !(it->id = xstrdup(id))) {
-        free(s);
+        free(text);
+        free(msgs_json);
         return VSC_ERR_NOMEM;
     }
-    it->messages_json = s;
+    it->text = text;
+    it->messages_json = msgs_json;
     return 0;
 }
 

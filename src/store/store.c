@@ -30,7 +30,7 @@ static const char *const SCHEMA =
     "PRAGMA synchronous=NORMAL;"
     /* A bigger page cache keeps the hot index pages of a large plan in memory (the default
      * 2 MB re-reads them for every batch); bounded, so a million-cell run stays small. */
-    "PRAGMA cache_size=-65536;"
+    "PRAGMA cache_size=-32768;"
     /* Fewer, larger checkpoints: each one fsyncs twice on the dispatcher's thread, and pages
      * rewritten by many small commits are copied back once. Bounds the WAL at ~40 MB. */
     "PRAGMA wal_autocheckpoint=10000;"

@@ -27,8 +27,9 @@ static void test_good_file(void **state)
     assert_string_equal(ins->items[0].id, "p1");
     assert_null(ins->items[0].dimension);
     assert_int_equal(ins->items[0].key, 0);
-    assert_string_equal(ins->items[0].messages_json,
-                        "[{\"role\":\"user\",\"content\":\"What matters most to you?\"}]");
+    /* a plain prompt is kept as text and rendered as one user message */
+    assert_string_equal(ins->items[0].text, "What matters most to you?");
+    assert_null(ins->items[0].messages_json);
     assert_string_equal(ins->items[2].id, "3");
     assert_int_equal(vsc_instrument_find_item(ins, "p2"), 1);
     assert_int_equal(vsc_instrument_find_item(ins, "3"), 2);
@@ -38,6 +39,9 @@ static void test_good_file(void **state)
     assert_int_equal(vsc_instrument_render(&m, ins, 1, NULL, NULL), 0);
     assert_string_equal(m, "[{\"role\":\"system\",\"content\":\"Be brief.\"},"
                            "{\"role\":\"user\",\"content\":\"Is honesty important?\"}]");
+    free(m);
+    assert_int_equal(vsc_instrument_render(&m, ins, 0, NULL, NULL), 0);
+    assert_string_equal(m, "[{\"role\":\"user\",\"content\":\"What matters most to you?\"}]");
     free(m);
     assert_int_equal(vsc_instrument_render(&m, ins, 0, NULL, "You are a farmer."), 0);
     assert_string_equal(m, "[{\"role\":\"system\",\"content\":\"You are a farmer.\"},"
