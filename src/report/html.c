@@ -427,7 +427,7 @@ static void radar(struct page *pg, const struct vsc_value_system *vs, const size
                   const char *model, const char *run, const char *instrument, double lo, double hi)
 {
     const struct vsc_report *r = pg->r;
-    const double cx = 230, cy = 180, R = 120;
+    const double cx = 270, cy = 180, R = 120; /* room on both sides for labels like Benevolence */
     size_t n = vs->n_dims;
     P(pg, "<div class=\"chart\"><b>");
     swatch(pg, model_colour(pg, model));
@@ -436,7 +436,7 @@ static void radar(struct page *pg, const struct vsc_value_system *vs, const size
     E(pg, run);
     P(pg, " &#183; ");
     E(pg, instrument);
-    P(pg, "</small><br><svg width=\"460\" height=\"370\" viewBox=\"0 0 460 370\" role=\"img\">");
+    P(pg, "</small><br><svg width=\"540\" height=\"370\" viewBox=\"0 0 540 370\" role=\"img\">");
     for (int ring = 1; ring <= 4; ring++)
         P(pg, "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"%.1f\" fill=\"none\" stroke=\"#e5e5e5\"/>", cx,
           cy, R * ring / 4);
