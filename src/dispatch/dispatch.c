@@ -81,6 +81,7 @@ struct dispatcher {
     int http_active;
     struct rng rng;
     double t0;
+    double last_report;
     struct vsc_diag *diag;
 };
 
@@ -574,97 +575,128 @@ static void report(struct dispatcher *d, double *last, int finished)
     if (d->opts->progress) d->opts->progress(d->p, d->opts->payload);
 }
 
-int dispatch_run(struct vsc_store *store, const struct dispatch_opts *opts, struct vsc_progress *p,
-                 struct vsc_diag *diag)
+int dispatch_new(struct dispatcher **out, struct vsc_store *store,
+                 const struct dispatch_opts *opts, struct vsc_progress *p, struct vsc_diag *diag)
 {
-    struct dispatcher d = {.opts = opts, .store = store, .p = p, .diag = diag};
-    d.t0 = now_ms();
-    rng_seed(&d.rng, (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&d);
-    d.in_flight_keys = json_object();
-    d.multi = curl_multi_init();
-    int rc = (d.in_flight_keys && d.multi) ? 0 : VSC_ERR_NOMEM;
-    if (!rc) rc = setup_models(&d);
+    struct dispatcher *d = calloc(1, sizeof(*d));
+    *out = d;
+    if (!d) return VSC_ERR_NOMEM;
+    *d = (struct dispatcher){.opts = opts, .store = store, .p = p, .diag = diag};
+    d->t0 = now_ms();
+    rng_seed(&d->rng, (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)d);
+    d->in_flight_keys = json_object();
+    d->multi = curl_multi_init();
+    int rc = (d->in_flight_keys && d->multi) ? 0 : VSC_ERR_NOMEM;
+    if (!rc) rc = setup_models(d);
     if (!rc) {
         long maxconn = 0;
-        for (size_t i = 0; i < d.n_models; i++) maxconn += d.models[i].limit;
-        curl_multi_setopt(d.multi, CURLMOPT_MAXCONNECTS, maxconn + 16);
-        curl_multi_setopt(d.multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+        for (size_t i = 0; i < d->n_models; i++) maxconn += d->models[i].limit;
+        curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, maxconn + 16);
+        curl_multi_setopt(d->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     }
-    double last_report = 0;
+    return rc;
+}
+
+void dispatch_rearm(struct dispatcher *d)
+{
+    /* later stages added cells after the cursors: look again (backends stay open) */
+    for (size_t i = 0; i < d->n_models; i++) d->models[i].exhausted = 0;
+}
+
+int dispatch_drain(struct dispatcher *d)
+{
+    int rc = 0;
     while (!rc) {
         double now = now_ms();
-        while (d.retry_head && d.retry_head->due_ms <= now) {
-            struct job *j = d.retry_head;
+        while (d->retry_head && d->retry_head->due_ms <= now) {
+            struct job *j = d->retry_head;
             if (!rate_allows(j->m, now)) break; /* retries obey rpm/tpm like first attempts */
             rate_take(j->m, now);
-            d.retry_head = j->next;
+            d->retry_head = j->next;
             j->next = NULL;
             j->attempt++;
-            if ((rc = http_start(&d, j))) break;
+            if ((rc = http_start(d, j))) break;
         }
         int pending_local = 0, waiting_rate = 0;
-        for (size_t i = 0; !rc && i < d.n_models; i++) {
-            struct model_rt *m = &d.models[i];
-            rc = fill(&d, m);
+        for (size_t i = 0; !rc && i < d->n_models; i++) {
+            struct model_rt *m = &d->models[i];
+            rc = fill(d, m);
             if (!m->ops->is_http && !m->exhausted) pending_local = 1;
             if (m->ops->is_http && !m->exhausted && m->busy < m->limit) waiting_rate = 1;
         }
         if (rc) break;
-        if (d.http_active) {
+        if (d->http_active) {
             int running;
-            curl_multi_perform(d.multi, &running);
-            collect_http(&d);
+            curl_multi_perform(d->multi, &running);
+            collect_http(d);
         }
-        if ((rc = commit_finished(&d))) break;
-        report(&d, &last_report, 0);
+        if ((rc = commit_finished(d))) break;
+        report(d, &d->last_report, 0);
         int more_http = 0;
-        for (size_t i = 0; i < d.n_models; i++)
-            if (d.models[i].ops->is_http && (!d.models[i].exhausted || d.models[i].busy))
+        for (size_t i = 0; i < d->n_models; i++)
+            if (d->models[i].ops->is_http && (!d->models[i].exhausted || d->models[i].busy))
                 more_http = 1;
-        if (!d.http_active && !d.retry_head && !pending_local && !more_http) break;
+        if (!d->http_active && !d->retry_head && !pending_local && !more_http) break;
         if (pending_local) continue;
         /* The commit above freed slots: fill them now rather than after the next wait, which
          * would idle them for a poll round (or 100 ms when nothing else is in flight). */
         int can_start = 0;
         double t = now_ms();
-        for (size_t i = 0; i < d.n_models && !can_start; i++) {
-            struct model_rt *m = &d.models[i];
+        for (size_t i = 0; i < d->n_models && !can_start; i++) {
+            struct model_rt *m = &d->models[i];
             can_start = m->ops->is_http && !m->exhausted && m->busy < m->limit && rate_allows(m, t);
         }
         if (can_start) continue;
         int timeout = 100;
-        if (d.retry_head) {
-            double wait = d.retry_head->due_ms - now_ms();
+        if (d->retry_head) {
+            double wait = d->retry_head->due_ms - now_ms();
             if (wait < timeout) timeout = wait < 0 ? 0 : (int)wait + 1;
         }
         if (waiting_rate && timeout > 5) timeout = 5;
-        if (d.http_active) curl_multi_poll(d.multi, NULL, 0, timeout, NULL);
+        if (d->http_active) curl_multi_poll(d->multi, NULL, 0, timeout, NULL);
         else if (timeout > 0) {
             struct timespec ts = {0, (long)timeout * 1000000L};
             nanosleep(&ts, NULL);
         }
     }
-    if (rc && !diag->msg[0]) vsc_diag_set(diag, "", 0, 0, "dispatcher: %s", vsc_strerror(rc));
+    if (rc && !d->diag->msg[0])
+        vsc_diag_set(d->diag, "", 0, 0, "dispatcher: %s", vsc_strerror(rc));
+    return rc;
+}
+
+void dispatch_free(struct dispatcher *d)
+{
+    if (!d) return;
     /* jobs still in flight or waiting are dropped: their cells stay pending for the next run */
-    while (d.active) {
-        struct job *j = d.active;
-        d.active = j->next_active;
-        curl_multi_remove_handle(d.multi, j->easy);
+    while (d->active) {
+        struct job *j = d->active;
+        d->active = j->next_active;
+        curl_multi_remove_handle(d->multi, j->easy);
         curl_easy_cleanup(j->easy);
         job_free(j);
     }
-    while (d.retry_head) {
-        struct job *j = d.retry_head;
-        d.retry_head = j->next;
+    while (d->retry_head) {
+        struct job *j = d->retry_head;
+        d->retry_head = j->next;
         job_free(j);
     }
-    for (size_t i = 0; i < d.n_finished; i++) job_free(d.finished[i]);
-    free(d.finished);
-    report(&d, &last_report, 1);
-    close_models(&d);
-    for (size_t i = 0; i < d.n_pool; i++) curl_easy_cleanup(d.easy_pool[i]);
-    free(d.easy_pool);
-    if (d.multi) curl_multi_cleanup(d.multi);
-    json_decref(d.in_flight_keys);
+    for (size_t i = 0; i < d->n_finished; i++) job_free(d->finished[i]);
+    free(d->finished);
+    if (d->models) report(d, &d->last_report, 1);
+    close_models(d);
+    for (size_t i = 0; i < d->n_pool; i++) curl_easy_cleanup(d->easy_pool[i]);
+    free(d->easy_pool);
+    if (d->multi) curl_multi_cleanup(d->multi);
+    json_decref(d->in_flight_keys);
+    free(d);
+}
+
+int dispatch_run(struct vsc_store *store, const struct dispatch_opts *opts, struct vsc_progress *p,
+                 struct vsc_diag *diag)
+{
+    struct dispatcher *d = NULL;
+    int rc = dispatch_new(&d, store, opts, p, diag);
+    if (!rc) rc = dispatch_drain(d);
+    dispatch_free(d);
     return rc;
 }

@@ -24,6 +24,16 @@ struct dispatch_opts {
 int dispatch_run(struct vsc_store *store, const struct dispatch_opts *opts, struct vsc_progress *p,
                  struct vsc_diag *diag);
 
+/* The same in steps, keeping backends open across rounds of later stages: new, then drain
+ * (until every pending cell is answered or given up on), rearm after a stage added cells and
+ * drain again, then free. */
+struct dispatcher;
+int dispatch_new(struct dispatcher **out, struct vsc_store *store,
+                 const struct dispatch_opts *opts, struct vsc_progress *p, struct vsc_diag *diag);
+int dispatch_drain(struct dispatcher *d);
+void dispatch_rearm(struct dispatcher *d);
+void dispatch_free(struct dispatcher *d);
+
 /* Backoff before attempt `attempt + 1` (attempt >= 1): base * 2^(attempt-1), capped, with
  * "equal jitter" (half fixed, half random); Retry-After wins when the server gave one. */
 int dispatch_backoff_ms(int attempt, int base_ms, int max_ms, int retry_after_ms, double u01);

@@ -134,8 +134,11 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
                                   .retry_max_ms = cfg->retry_max_ms,
                                   .progress = opts ? opts->progress : NULL,
                                   .payload = opts ? opts->payload : NULL};
+    struct dispatcher *disp = NULL;
+    rc = dispatch_new(&disp, store, &dopts, &p, diag);
     for (int round = 0; !rc && round < 10000; round++) {
-        rc = dispatch_run(store, &dopts, &p, diag);
+        if (round) dispatch_rearm(disp);
+        rc = dispatch_drain(disp);
         int64_t added = 0;
         for (const stage_fn *st = plan_stages; !rc && *st; st++) {
             int64_t a = 0;
@@ -145,6 +148,7 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
         if (rc || !added) break;
         p.total += added;
     }
+    dispatch_free(disp);
     free(all);
     if (!rc) {
         int64_t cells, ok;
