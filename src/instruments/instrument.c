@@ -195,7 +195,7 @@ int vsc_instrument_load(struct vsc_instrument **out, const char *kind, const cha
     else
         rc = vsc_diag_set(diag, NULL, 0, 0,
                           "unknown instrument kind '%s' (builtin, file, prompts, pvqrr, "
-                          "valuebench, psychobench)",
+                          "valuebench, psychobench, probes, dailydilemmas, utility)",
                           kind);
 fail:
     free(file);
