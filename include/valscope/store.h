@@ -81,7 +81,8 @@ int vsc_store_begin(struct vsc_store *store);
 int vsc_store_commit(struct vsc_store *store);
 int vsc_store_rollback(struct vsc_store *store);
 
-/* A new cell (ignored when an identical cell exists). `key` is the cache key (hex). */
+/* A new cell (ignored when an identical cell exists). `key` is the cache key (hex).
+ * `out_added` (may be NULL) is set to 1 when the cell was new, 0 when it existed already. */
 struct vsc_cell {
     const char *model;
     const char *instrument;
@@ -92,7 +93,8 @@ struct vsc_cell {
     const char *meta_json;
     const char *body;       /* request body sent to the backend */
 };
-int vsc_store_add_cell(struct vsc_store *store, int64_t run_id, const struct vsc_cell *cell);
+int vsc_store_add_cell(struct vsc_store *store, int64_t run_id, const struct vsc_cell *cell,
+                       int *out_added);
 
 /* An answer under a cache key. An existing "ok" answer is never replaced. */
 struct vsc_answer {

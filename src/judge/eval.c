@@ -335,7 +335,7 @@ static int ask_judge(struct replies *rep, const struct vsc_judge_eval_opts *o,
                                     .key = key,
                                     .meta_json = "{}",
                                     .body = body};
-            rc = vsc_store_add_cell(store, run_id, &cell);
+            rc = vsc_store_add_cell(store, run_id, &cell, NULL);
         }
         free(msgs);
         free(body);

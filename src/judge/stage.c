@@ -111,8 +111,9 @@ static int add_one(struct planner *p, const char *instrument, const char *item,
                             .key = key,
                             .meta_json = meta,
                             .body = body};
-    int rc = vsc_store_add_cell(p->store, p->run_id, &cell);
-    if (!rc) p->added += sqlite3_changes(store_db(p->store));
+    int is_new = 0;
+    int rc = vsc_store_add_cell(p->store, p->run_id, &cell, &is_new);
+    p->added += is_new;
     free(body);
     return rc;
 }

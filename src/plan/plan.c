@@ -397,7 +397,7 @@ static int emit_cell(struct emit_ctx *x, const struct plan_ins *pi, size_t it,
                                 .key = key,
                                 .meta_json = meta,
                                 .body = body};
-        rc = vsc_store_add_cell(x->s, x->run_id, &cell);
+        rc = vsc_store_add_cell(x->s, x->run_id, &cell, NULL);
     }
     free(msgs);
     free(body);

@@ -253,7 +253,7 @@ static int import_line(struct import *im, const char *line, int lineno)
                             .sample = (int)(*sample)++,
                             .key = key,
                             .meta_json = meta};
-    if ((rc = vsc_store_add_cell(im->store, *run_id, &cell))) goto fail;
+    if ((rc = vsc_store_add_cell(im->store, *run_id, &cell, NULL))) goto fail;
     struct vsc_answer a = {.status = "ok", .text = letter, .raw = raw, .finish_reason = "import"};
     rc = vsc_store_put_answer(im->store, key, model, &a);
 fail:

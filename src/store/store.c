@@ -81,11 +81,6 @@ const char *vsc_store_errmsg(const struct vsc_store *s)
     return s ? s->errmsg : "no store";
 }
 
-sqlite3 *store_db(struct vsc_store *s)
-{
-    return s->db;
-}
-
 int vsc_store_open(struct vsc_store **out, const char *path)
 {
     struct vsc_store *s = calloc(1, sizeof(*s));
@@ -235,7 +230,8 @@ int vsc_store_run_add_instrument(struct vsc_store *s, int64_t run_id, const char
     return rc;
 }
 
-int vsc_store_add_cell(struct vsc_store *s, int64_t run_id, const struct vsc_cell *c)
+int vsc_store_add_cell(struct vsc_store *s, int64_t run_id, const struct vsc_cell *c,
+                       int *out_added)
 {
     sqlite3_stmt *st = s->st[ST_ADD_CELL];
     sqlite3_bind_int64(st, 1, run_id);
@@ -247,7 +243,9 @@ int vsc_store_add_cell(struct vsc_store *s, int64_t run_id, const struct vsc_cel
     bind_text(st, 7, c->key);
     bind_text(st, 8, c->meta_json);
     bind_text(st, 9, c->body);
-    return step_done(s, st, "add cell");
+    int rc = step_done(s, st, "add cell");
+    if (out_added) *out_added = !rc && sqlite3_changes(s->db) > 0;
+    return rc;
 }
 
 int vsc_store_put_answer(struct vsc_store *s, const char *key, const char *model,

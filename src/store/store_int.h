@@ -29,7 +29,6 @@ int store_count(struct vsc_store *s, int64_t run_id, int64_t *out_cells, int64_t
 int store_plan_hash(struct vsc_store *s, int64_t run_id, char **out);
 int store_set_plan_hash(struct vsc_store *s, int64_t run_id, const char *hash);
 
-sqlite3 *store_db(struct vsc_store *s);
 int store_fail(struct vsc_store *s, const char *what);
 
 #endif

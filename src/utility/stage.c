@@ -165,8 +165,9 @@ static int add_pair_cells(struct vsc_store *store, int64_t run_id, const struct 
                                      .key = key,
                                      .meta_json = meta,
                                      .body = text};
-                rc = vsc_store_add_cell(store, run_id, &c);
-                if (!rc) (*added)++;
+                int is_new = 0;
+                rc = vsc_store_add_cell(store, run_id, &c, &is_new);
+                *added += is_new; /* a rerun re-plans cells already stored: not new work */
             }
             free(text);
             free(meta);

@@ -109,7 +109,7 @@ static void add(struct vsc_store *st, int64_t run, const char *item, int sample,
                          .key = key,
                          .meta_json = meta,
                          .body = raw};
-    assert_int_equal(vsc_store_add_cell(st, run, &c), 0);
+    assert_int_equal(vsc_store_add_cell(st, run, &c, NULL), 0);
     struct vsc_answer a = {.status = "ok", .text = text, .attempts = 1};
     assert_int_equal(vsc_store_put_answer(st, key, "m", &a), 0);
 }

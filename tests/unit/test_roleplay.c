@@ -61,7 +61,7 @@ static void add(struct vsc_store *st, int64_t run, const char *cond, const char 
                          .key = key,
                          .meta_json = meta,
                          .body = raw};
-    assert_int_equal(vsc_store_add_cell(st, run, &c), 0);
+    assert_int_equal(vsc_store_add_cell(st, run, &c, NULL), 0);
     if (!status) return;
     struct vsc_answer a = {.status = status,
                            .text = text,

@@ -177,7 +177,7 @@ static void test_cells_of_every_kind(void **state)
                              .condition = "baseline",
                              .key = key,
                              .meta_json = cells[i].meta};
-        assert_int_equal(vsc_store_add_cell(f->store, run_id, &c), 0);
+        assert_int_equal(vsc_store_add_cell(f->store, run_id, &c, NULL), 0);
         if (!cells[i].status) continue;
         struct vsc_answer a = {.status = cells[i].status,
                                .text = cells[i].text,
@@ -209,7 +209,7 @@ static void test_cells_of_every_kind(void **state)
                          .sample = 1,
                          .key = "k9",
                          .meta_json = "{\"order\":[0,0,1,2,3]}"};
-    assert_int_equal(vsc_store_add_cell(f->store, run_id, &c), 0);
+    assert_int_equal(vsc_store_add_cell(f->store, run_id, &c, NULL), 0);
     g.n = 0;
     assert_int_equal(vsc_score_store(f->store, &o, collect, &g, &d), VSC_ERR_INPUT);
     assert_non_null(strstr(d.msg, "meta.order"));
@@ -269,7 +269,7 @@ static void test_unknown_instrument(void **state)
                          .condition = "baseline",
                          .key = "g1",
                          .meta_json = "{}"};
-    assert_int_equal(vsc_store_add_cell(f->store, run_id, &c), 0);
+    assert_int_equal(vsc_store_add_cell(f->store, run_id, &c, NULL), 0);
     struct got g = {0};
     struct vsc_diag d = {0};
     struct vsc_score_opts o = {.run = "r3"};
