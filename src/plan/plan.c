@@ -241,30 +241,36 @@ static int cell_meta(char **out, const struct plan_ins *pi, size_t item, const s
     return *out ? 0 : VSC_ERR_NOMEM;
 }
 
-static int make_body(char **out, const struct vsc_model_cfg *m, const struct plan_ins *pi,
-                     json_t *params, const char *messages, int sample)
+char *plan_request_body(const struct vsc_model_cfg *m, const json_t *params, json_t *messages,
+                        int sample, size_t n_logprob_options)
 {
     json_t *b = json_deep_copy(params);
-    json_t *msgs = json_loads(messages, 0, NULL);
-    if (!b || !msgs) {
-        json_decref(b);
-        json_decref(msgs);
-        return VSC_ERR_NOMEM;
-    }
+    if (!b) return NULL;
     json_object_set_new(b, "model", json_string(m->model ? m->model : m->name));
-    json_object_set_new(b, "messages", msgs);
+    json_object_set(b, "messages", messages);
     json_t *seed = json_object_get(b, "seed");
     /* each sample is its own draw: with a fixed seed, sample k uses seed + k */
     if (json_is_integer(seed))
         json_object_set_new(b, "seed", json_integer(json_integer_value(seed) + sample));
-    if (pi->mode == VSC_ANSWER_LOGPROBS && pi->ins->n_options) {
-        size_t top = pi->ins->n_options < 5 ? 5 : pi->ins->n_options;
+    if (n_logprob_options) {
+        size_t top = n_logprob_options < 5 ? 5 : n_logprob_options;
         json_object_set_new(b, "logprobs", json_true());
         json_object_set_new(b, "top_logprobs", json_integer((json_int_t)(top > 20 ? 20 : top)));
         json_object_set_new(b, "max_tokens", json_integer(1));
     }
-    *out = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
+    char *out = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(b);
+    return out;
+}
+
+static int make_body(char **out, const struct vsc_model_cfg *m, const struct plan_ins *pi,
+                     json_t *params, const char *messages, int sample)
+{
+    json_t *msgs = json_loads(messages, 0, NULL);
+    if (!msgs) return VSC_ERR_NOMEM;
+    size_t n_lp = pi->mode == VSC_ANSWER_LOGPROBS ? pi->ins->n_options : 0;
+    *out = plan_request_body(m, params, msgs, sample, n_lp);
+    json_decref(msgs);
     return *out ? 0 : VSC_ERR_NOMEM;
 }
 

@@ -107,15 +107,13 @@ struct entry {
 
 static char *fill_prompt(const char *tpl, const char *a, const char *b)
 {
+    static const char *const keys[] = {"a", "b"};
+    const char *vals[] = {a, b};
     struct buf out;
     buf_init(&out, 1 << 20);
-    for (const char *p = tpl; *p;) {
-        if (!strncmp(p, "{a}", 3))
-            buf_puts(&out, a), p += 3;
-        else if (!strncmp(p, "{b}", 3))
-            buf_puts(&out, b), p += 3;
-        else
-            buf_append(&out, p++, 1);
+    if (buf_fill(&out, tpl, keys, vals, 2)) {
+        buf_free(&out);
+        return NULL;
     }
     return buf_take(&out);
 }
@@ -135,23 +133,14 @@ static int add_pair_cells(struct vsc_store *store, int64_t run_id, const struct 
         char item[48];
         snprintf(item, sizeof item, "%zu-%zu", first, second);
         for (int s = 0; s < n_samples && !rc; s++) {
-            json_t *body = json_deep_copy(params), *msgs = json_array(), *um = json_object();
-            if (e->system) {
-                json_t *sm = json_object();
-                json_object_set_new(sm, "role", json_string("system"));
-                json_object_set_new(sm, "content", json_string(e->system));
-                json_array_append_new(msgs, sm);
-            }
-            json_object_set_new(um, "role", json_string("user"));
-            json_object_set_new(um, "content", json_string(prompt ? prompt : ""));
-            json_array_append_new(msgs, um);
-            json_object_set_new(body, "model", json_string(m->model ? m->model : m->name));
-            json_object_set_new(body, "messages", msgs);
-            json_t *seed = json_object_get(body, "seed");
-            if (json_is_integer(seed))
-                json_object_set_new(body, "seed", json_integer(json_integer_value(seed) + s));
-            char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-            json_decref(body);
+            json_t *msgs = json_array();
+            if (e->system)
+                json_array_append_new(msgs, json_pack("{s:s,s:s}", "role", "system", "content",
+                                                      e->system));
+            json_array_append_new(msgs, json_pack("{s:s,s:s}", "role", "user", "content",
+                                                  prompt ? prompt : ""));
+            char *text = plan_request_body(m, params, msgs, s, 0);
+            json_decref(msgs);
             char *meta = xasprintf("{\"pair\":[%zu,%zu],\"round\":%d}", first, second, round);
             if (!text || !meta || !prompt) rc = VSC_ERR_NOMEM;
             if (!rc) {
