@@ -43,6 +43,7 @@ struct model_rt {
     double next_start_ms; /* requests/min pacing */
     double tpm_budget, tpm_last_ms;
     char *auth;
+    struct curl_slist *hdrs; /* the same headers for every request of the model */
     int is_chat;
 };
 
@@ -55,10 +56,9 @@ struct job {
     double due_ms, start_ms;
     double latency_ms;
     CURL *easy;
-    struct curl_slist *hdrs;
     struct buf resp;
     struct endpoint *ep;
-    char *send_body;
+    char *send_body; /* completions API only: the chat body converted (chat sends cell.body) */
     int too_large;
     long http_status;
     struct backend_reply reply;
@@ -190,18 +190,13 @@ static int http_start(struct dispatcher *d, struct job *j)
     j->too_large = 0;
     j->http_status = 0;
     reply_clear(&j->reply);
-    if (!j->send_body)
-        j->send_body = m->is_chat ? strdup(j->cell.body) : openai_completions_body(j->cell.body);
-    if (!j->send_body) return VSC_ERR_NOMEM;
-    if (!j->hdrs) {
-        j->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-        j->hdrs = curl_slist_append(j->hdrs, "Expect:");
-        if (m->auth) j->hdrs = curl_slist_append(j->hdrs, m->auth);
-    }
+    if (!m->is_chat && !j->send_body) j->send_body = openai_completions_body(j->cell.body);
+    const char *post = m->is_chat ? j->cell.body : j->send_body;
+    if (!post) return VSC_ERR_NOMEM;
     curl_easy_setopt(e, CURLOPT_URL, j->ep->url);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->send_body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(j->send_body));
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->hdrs);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, post);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(post));
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, m->hdrs);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -340,7 +335,6 @@ static void job_free(struct job *j)
     reply_clear(&j->reply);
     buf_free(&j->resp);
     free(j->send_body);
-    curl_slist_free_all(j->hdrs);
     free(j);
 }
 
@@ -526,6 +520,11 @@ static int open_model(struct dispatcher *d, struct model_rt *m)
             m->eps[e].url = openai_endpoint_url(m->cfg->base_urls[e], m->is_chat);
         const char *key = m->cfg->api_key_env ? getenv(m->cfg->api_key_env) : NULL;
         if (key && *key) m->auth = xasprintf("Authorization: Bearer %s", key);
+        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+        if (h) h = curl_slist_append(h, "Expect:");
+        if (h && m->auth) h = curl_slist_append(h, m->auth);
+        if (!h) return VSC_ERR_NOMEM;
+        m->hdrs = h;
     }
     return 0;
 }
@@ -559,6 +558,7 @@ static void close_models(struct dispatcher *d)
         for (size_t e = 0; e < m->n_eps; e++) free(m->eps[e].url);
         free(m->eps);
         free(m->auth);
+        curl_slist_free_all(m->hdrs);
         for (size_t p = 0; p < m->page_n; p++) pending_cell_clear(&m->page[p]);
         json_decref(m->settled);
     }
