@@ -4,6 +4,8 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "util/jsonout.h"
+
 struct export_ctx {
     FILE *out;
     enum vsc_export_format format;
@@ -74,10 +76,7 @@ static int row_cb(const struct vsc_answer_row *r, void *payload)
         json_object_set_new(o, "completion_tokens", json_integer(r->completion_tokens));
         json_object_set_new(o, "tokens", json_integer(r->prompt_tokens + r->completion_tokens));
         json_object_set_new(o, "attempts", json_integer(r->attempts));
-        int rc = json_dumpf(o, x->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(o);
-        fputc('\n', x->out);
-        return rc ? VSC_ERR_IO : 0;
+        return jout_line(x->out, o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     }
     if (!x->header_done) {
         for (int i = 0; COLUMNS[i]; i++) fprintf(x->out, "%s%s", i ? "," : "", COLUMNS[i]);
