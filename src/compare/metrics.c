@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "score/stats.h"
+#include "stats/stats.h"
 #include "valscope/compare.h"
 
 const char *vsc_align_metric_name(int metric)

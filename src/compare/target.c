@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "instruments/ins_internal.h"
+#include "util/readers.h"
 #include "util/util.h"
 #include "util/yamljson.h"
 #include "valscope/compare.h"
@@ -48,12 +48,12 @@ static int parse_doc(struct vsc_target **out, const struct yj_doc *doc, struct v
     int rc;
     *out = NULL;
     if (!json_is_object(root)) return yj_error(diag, doc, root, "a target file must be a mapping");
-    if ((rc = ins_check_keys(doc, root, keys, "a target", diag))) return rc;
+    if ((rc = yj_check_keys(doc, root, keys, "a target", diag))) return rc;
     const char *id, *name, *system, *source;
-    if ((rc = ins_get_string(&id, doc, root, "id", 1, diag)) ||
-        (rc = ins_get_string(&name, doc, root, "name", 0, diag)) ||
-        (rc = ins_get_string(&system, doc, root, "system", 1, diag)) ||
-        (rc = ins_get_string(&source, doc, root, "source", 0, diag)))
+    if ((rc = yj_get_string(&id, doc, root, "id", 1, diag)) ||
+        (rc = yj_get_string(&name, doc, root, "name", 0, diag)) ||
+        (rc = yj_get_string(&system, doc, root, "system", 1, diag)) ||
+        (rc = yj_get_string(&source, doc, root, "source", 0, diag)))
         return rc;
     json_t *ex = json_object_get(root, "example");
     if (ex && !json_is_boolean(ex))

@@ -7,6 +7,7 @@
 
 #include "dilemmas/dilemmas_int.h"
 #include "instruments/ins_internal.h"
+#include "util/readers.h"
 #include "util/util.h"
 #include "valscope/dilemmas.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "score/stats.h"
+#include "stats/stats.h"
 #include "util/jsonout.h"
 #include "score/run_ins.h"
 #include "util/util.h"

@@ -55,10 +55,10 @@ static int parse_scale(struct ctx *c, const json_t *scale, const json_t *root)
     {
         if (!json_is_object(o))
             return yj_error(c->diag, c->doc, o, "a scale option must be a mapping {label, value}");
-        int rc = ins_check_keys(c->doc, o, keys, "a scale option", c->diag);
+        int rc = yj_check_keys(c->doc, o, keys, "a scale option", c->diag);
         const char *label;
         double value;
-        if (rc || (rc = ins_get_string(&label, c->doc, o, "label", 1, c->diag)) ||
+        if (rc || (rc = yj_get_string(&label, c->doc, o, "label", 1, c->diag)) ||
             (rc = get_number(&value, c, o, "value")))
             return rc;
         for (size_t k = 0; k < c->ins->n_options; k++)
@@ -75,14 +75,14 @@ static int parse_item(struct ctx *c, const json_t *node)
     static const char *const keys[] = {"id",     "text",     "dimension", "key",
                                        "scored", "question", NULL};
     if (!json_is_object(node)) return yj_error(c->diag, c->doc, node, "an item must be a mapping");
-    int rc = ins_check_keys(c->doc, node, keys, "an item", c->diag);
+    int rc = yj_check_keys(c->doc, node, keys, "an item", c->diag);
     if (rc) return rc;
     char id[64];
     const char *text, *dim, *question;
     if ((rc = get_id(id, c, node, "id")) ||
-        (rc = ins_get_string(&text, c->doc, node, "text", 1, c->diag)) ||
-        (rc = ins_get_string(&dim, c->doc, node, "dimension", 0, c->diag)) ||
-        (rc = ins_get_string(&question, c->doc, node, "question", 0, c->diag)))
+        (rc = yj_get_string(&text, c->doc, node, "text", 1, c->diag)) ||
+        (rc = yj_get_string(&dim, c->doc, node, "dimension", 0, c->diag)) ||
+        (rc = yj_get_string(&question, c->doc, node, "question", 0, c->diag)))
         return rc;
     if (vsc_instrument_find_item(c->ins, id) >= 0)
         return yj_error(c->diag, c->doc, json_object_get(node, "id"), "duplicate item id '%s'", id);
@@ -126,7 +126,7 @@ static int parse_group(struct ctx *c, const json_t *node)
 {
     static const char *const keys[] = {"id", "dims", "items", NULL};
     if (!json_is_object(node)) return yj_error(c->diag, c->doc, node, "a group must be a mapping");
-    int rc = ins_check_keys(c->doc, node, keys, "a group", c->diag);
+    int rc = yj_check_keys(c->doc, node, keys, "a group", c->diag);
     char id[64];
     if (rc || (rc = get_id(id, c, node, "id"))) return rc;
     for (size_t i = 0; i < c->ins->n_groups; i++)
@@ -178,11 +178,11 @@ static int parse_norm(struct ctx *c, const json_t *node)
 {
     static const char *const keys[] = {"crowd", "dimension", "mean", "sd", "n", NULL};
     if (!json_is_object(node)) return yj_error(c->diag, c->doc, node, "a norm must be a mapping");
-    int rc = ins_check_keys(c->doc, node, keys, "a norm", c->diag);
+    int rc = yj_check_keys(c->doc, node, keys, "a norm", c->diag);
     const char *crowd, *dim;
     double mean, sd, n;
-    if (rc || (rc = ins_get_string(&crowd, c->doc, node, "crowd", 1, c->diag)) ||
-        (rc = ins_get_string(&dim, c->doc, node, "dimension", 1, c->diag)) ||
+    if (rc || (rc = yj_get_string(&crowd, c->doc, node, "crowd", 1, c->diag)) ||
+        (rc = yj_get_string(&dim, c->doc, node, "dimension", 1, c->diag)) ||
         (rc = get_number(&mean, c, node, "mean")) || (rc = get_number(&sd, c, node, "sd")) ||
         (rc = get_number(&n, c, node, "n")))
         return rc;
@@ -219,9 +219,9 @@ static int parse_templates(struct ctx *c, const json_t *t)
     if (!json_is_object(t))
         return yj_error(c->diag, c->doc, t, "'templates' must be a mapping {system, user}");
     const char *sys, *user;
-    int rc = ins_check_keys(c->doc, t, keys, "templates", c->diag);
-    if (rc || (rc = ins_get_string(&sys, c->doc, t, "system", 0, c->diag)) ||
-        (rc = ins_get_string(&user, c->doc, t, "user", 0, c->diag)))
+    int rc = yj_check_keys(c->doc, t, keys, "templates", c->diag);
+    if (rc || (rc = yj_get_string(&sys, c->doc, t, "system", 0, c->diag)) ||
+        (rc = yj_get_string(&user, c->doc, t, "user", 0, c->diag)))
         return rc;
     if (user && !strstr(user, "{item}"))
         return yj_error(c->diag, c->doc, json_object_get(t, "user"),
@@ -236,8 +236,8 @@ static int load_system(struct ctx *c, const json_t *root, const char *base_dir)
 {
     const char *sys, *sys_file;
     int rc;
-    if ((rc = ins_get_string(&sys, c->doc, root, "system", 0, c->diag)) ||
-        (rc = ins_get_string(&sys_file, c->doc, root, "system_file", 0, c->diag)))
+    if ((rc = yj_get_string(&sys, c->doc, root, "system", 0, c->diag)) ||
+        (rc = yj_get_string(&sys_file, c->doc, root, "system_file", 0, c->diag)))
         return rc;
     if (sys && sys_file)
         return yj_error(c->diag, c->doc, root, "give either 'system' or 'system_file', not both");
@@ -264,7 +264,7 @@ static int parse_root(struct ctx *c, const json_t *root, const char *base_dir)
                                        "groups",    "norms",  NULL};
     if (!json_is_object(root))
         return yj_error(c->diag, c->doc, root, "an instrument must be a mapping");
-    int rc = ins_check_keys(c->doc, root, keys, "an instrument", c->diag);
+    int rc = yj_check_keys(c->doc, root, keys, "an instrument", c->diag);
     char id[64];
     if (rc || (rc = get_id(id, c, root, "id"))) return rc;
     if ((rc = load_system(c, root, base_dir))) return rc;

@@ -42,34 +42,8 @@ int ins_load_psychobench(struct vsc_instrument **out, const char *path, const ch
 /* Built-in text (embedded declarative files); NULL when unknown. */
 const char *ins_builtin_bank_text(const char *name);
 const char *vs_builtin_text(const char *id);
-/* Id of the i-th built-in value system, NULL past the end. */
-const char *vs_builtin_id(size_t i);
 /* Parses a value system from memory (the value-systems.md format). */
 int vs_parse(struct vsc_value_system **out, const char *text, size_t len, const char *name,
              struct vsc_diag *diag);
-
-/* Calls `fn` for each non-blank line of a JSONL file, parsed (the object is borrowed for the
- * call). A JSON error fills diag with the line and jansson's column. Stops at the first
- * non-zero return and returns it. */
-int ins_jsonl_foreach(const char *path, int (*fn)(json_t *obj, int line, void *payload),
-                      void *payload, struct vsc_diag *diag);
-
-/* A minimal RFC 4180 reader: quoted fields, "" inside quotes, newlines inside quotes. */
-struct csv {
-    const char *p, *end;
-    int line; /* line where the next record starts */
-};
-/* Reads one record into `fields` (cleared first; each a malloc'd string). Returns 1 when a
- * record was read, 0 at the end, VSC_ERR_INPUT for an unterminated quote (diag at its line),
- * VSC_ERR_NOMEM. `*rec_line` is the record's first line. */
-int csv_next(struct csv *c, json_t *fields, int *rec_line, const char *name, struct vsc_diag *diag);
-
-/* Small checks shared by the YAML-based parsers. */
-/* Fails with a diag naming the first key of `obj` not in the NULL-terminated `allowed`. */
-int ins_check_keys(const struct yj_doc *doc, const json_t *obj, const char *const *allowed,
-                   const char *what, struct vsc_diag *diag);
-/* A string member, or NULL when absent; a present non-string fails with a diag. */
-int ins_get_string(const char **out, const struct yj_doc *doc, const json_t *obj, const char *key,
-                   int required, struct vsc_diag *diag);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "instruments/ins_internal.h"
+#include "util/readers.h"
 #include "util/util.h"
 
 /* Checks that `msgs` is a non-empty array of {role, content} objects with string values. */
@@ -116,7 +117,8 @@ static int check_duplicates(const struct load_state *st)
     size_t n = st->ins->n_items;
     size_t *idx = malloc(n * sizeof(*idx));
     if (!idx) return VSC_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) idx[i] = i;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
     qsort_r(idx, n, sizeof(*idx), by_id_then_line, (void *)st);
     size_t dup = n, first = n;
     for (size_t k = 1; k < n; k++)
@@ -141,7 +143,7 @@ int ins_load_prompts(struct vsc_instrument **out, const char *path, struct vsc_d
     struct load_state st = {.ins = ins_new(), .path = path, .diag = diag};
     int rc = VSC_ERR_NOMEM;
     if (!st.ins || !(st.ins->id = xasprintf("prompts:%s", path))) goto fail;
-    if ((rc = ins_jsonl_foreach(path, on_line, &st, diag))) goto fail;
+    if ((rc = jsonl_foreach(path, on_line, &st, diag))) goto fail;
     if (st.ins->n_items == 0) {
         rc = vsc_diag_set(diag, path, 0, 0, "no prompts in file");
         goto fail;

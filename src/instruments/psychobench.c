@@ -77,7 +77,7 @@ static int parse_categories(struct vsc_instrument *ins, const struct yj_doc *doc
         const char *cname;
         int rc;
         if (!json_is_object(cat)) return yj_error(diag, doc, cat, "a category must be an object");
-        if ((rc = ins_get_string(&cname, doc, cat, "cat_name", 1, diag))) return rc;
+        if ((rc = yj_get_string(&cname, doc, cat, "cat_name", 1, diag))) return rc;
         json_t *qs = json_object_get(cat, "cat_questions"), *v;
         if (!json_is_array(qs) || json_array_size(qs) == 0)
             return yj_error(diag, doc, qs ? qs : cat,
@@ -117,7 +117,7 @@ static int parse_categories(struct vsc_instrument *ins, const struct yj_doc *doc
             json_t *mean = json_object_get(c, "mean"), *sd = json_object_get(c, "std"),
                    *n = json_object_get(c, "n");
             if (!json_is_object(c)) return yj_error(diag, doc, c, "a crowd must be an object");
-            if ((rc = ins_get_string(&who, doc, c, "crowd_name", 1, diag))) return rc;
+            if ((rc = yj_get_string(&who, doc, c, "crowd_name", 1, diag))) return rc;
             if (!json_is_number(mean) || !json_is_number(sd) || !json_is_number(n))
                 return yj_error(diag, doc, c, "crowd '%s' needs numbers mean, std and n", who);
             if ((rc = ins_add_norm(ins, who, cname, json_number_value(mean), json_number_value(sd),
@@ -134,9 +134,9 @@ static int build(struct vsc_instrument *ins, const struct yj_doc *doc, const jso
     const char *name, *inner, *prompt;
     int rc;
     if (!json_is_object(q)) return yj_error(diag, doc, q, "a questionnaire must be an object");
-    if ((rc = ins_get_string(&name, doc, q, "name", 1, diag)) ||
-        (rc = ins_get_string(&inner, doc, q, "inner_setting", 0, diag)) ||
-        (rc = ins_get_string(&prompt, doc, q, "prompt", 0, diag)))
+    if ((rc = yj_get_string(&name, doc, q, "name", 1, diag)) ||
+        (rc = yj_get_string(&inner, doc, q, "inner_setting", 0, diag)) ||
+        (rc = yj_get_string(&prompt, doc, q, "prompt", 0, diag)))
         return rc;
     json_t *scale = json_object_get(q, "scale");
     if (!json_is_integer(scale) || json_integer_value(scale) < 3 ||

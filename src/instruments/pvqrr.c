@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "instruments/ins_internal.h"
+#include "util/readers.h"
 #include "util/util.h"
 
 #define PVQ_N 57
@@ -134,7 +135,7 @@ int ins_load_pvqrr(struct vsc_instrument **out, const char *path, struct vsc_dia
     struct pvq_state st = {.ins = ins_new(), .path = path, .diag = diag};
     int rc = VSC_ERR_NOMEM;
     if (!st.ins) goto fail;
-    if ((rc = ins_jsonl_foreach(path, on_line, &st, diag))) goto fail;
+    if ((rc = jsonl_foreach(path, on_line, &st, diag))) goto fail;
     char missing[256] = "";
     size_t len = 0;
     for (int n = 1; n <= PVQ_N; n++)

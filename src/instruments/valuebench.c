@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "instruments/ins_internal.h"
+#include "util/readers.h"
 #include "util/util.h"
 
 static const char *const COLUMNS[] = {"questionnaire", "item", "value", "agreement", "question"};

@@ -35,13 +35,13 @@ static int parse_dim(struct vsc_dimension *dim, const struct yj_doc *doc, const 
 {
     static const char *const keys[] = {"id", "name", "description", "parent", "order", NULL};
     if (!json_is_object(node)) return yj_error(diag, doc, node, "a dimension must be a mapping");
-    int rc = ins_check_keys(doc, node, keys, "a dimension", diag);
+    int rc = yj_check_keys(doc, node, keys, "a dimension", diag);
     if (rc) return rc;
     const char *id, *name, *desc, *parent;
-    if ((rc = ins_get_string(&id, doc, node, "id", 1, diag)) ||
-        (rc = ins_get_string(&name, doc, node, "name", 0, diag)) ||
-        (rc = ins_get_string(&desc, doc, node, "description", 0, diag)) ||
-        (rc = ins_get_string(&parent, doc, node, "parent", 0, diag)))
+    if ((rc = yj_get_string(&id, doc, node, "id", 1, diag)) ||
+        (rc = yj_get_string(&name, doc, node, "name", 0, diag)) ||
+        (rc = yj_get_string(&desc, doc, node, "description", 0, diag)) ||
+        (rc = yj_get_string(&parent, doc, node, "parent", 0, diag)))
         return rc;
     if (parent && !*parent) parent = NULL;
     dim->order = circular ? (int)pos : -1;
@@ -75,10 +75,10 @@ int vs_parse(struct vsc_value_system **out, const char *text, size_t len, const 
         rc = yj_error(diag, doc, root, "a value system must be a mapping");
         goto fail;
     }
-    if ((rc = ins_check_keys(doc, root, keys, "a value system", diag))) goto fail;
+    if ((rc = yj_check_keys(doc, root, keys, "a value system", diag))) goto fail;
     const char *id, *title;
-    if ((rc = ins_get_string(&id, doc, root, "id", 1, diag)) ||
-        (rc = ins_get_string(&title, doc, root, "name", 0, diag)))
+    if ((rc = yj_get_string(&id, doc, root, "id", 1, diag)) ||
+        (rc = yj_get_string(&title, doc, root, "name", 0, diag)))
         goto fail;
     json_t *circ = json_object_get(root, "circular");
     if (circ && !json_is_boolean(circ)) {

@@ -258,8 +258,3 @@ const char *vs_builtin_text(const char *id)
         if (strcmp(SYSTEMS[i].id, id) == 0) return SYSTEMS[i].text;
     return NULL;
 }
-
-const char *vs_builtin_id(size_t i)
-{
-    return i < sizeof(SYSTEMS) / sizeof(SYSTEMS[0]) ? SYSTEMS[i].id : NULL;
-}

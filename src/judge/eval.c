@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "dispatch/dispatch.h"
-#include "instruments/ins_internal.h"
+#include "util/readers.h"
 #include "judge/judge_int.h"
 #include "plan/plan.h"
-#include "score/stats.h"
+#include "stats/stats.h"
 #include "util/util.h"
 
 enum format { F_FULCRA, F_TOUCHE, F_VALUEBENCH };

@@ -9,7 +9,7 @@
 
 #include "judge/judge_int.h"
 #include "judge/stage.h"
-#include "score/stats.h"
+#include "stats/stats.h"
 #include "util/util.h"
 
 /* One dimension of one (model, condition) group. */

@@ -259,17 +259,15 @@ int persona_sample_levels(size_t *out_levels, uint64_t seed, int index)
 
 /* ---- rendering ---------------------------------------------------------------------------- */
 
+/* The built-in template. Slots: {sex} {age} {income_decile} {marital_status} {children}
+ * {education} {employment} {occupation} {ethnicity} {religion} {country_of_birth}
+ * {country_of_residence}; "{{" and "}}" are literal braces. */
 static const char DEFAULT_TEMPLATE[] =
     "You are a {age}-year-old {sex}, born in {country_of_birth} and living in "
     "{country_of_residence}. You are {ethnicity} and {religion}. You are {marital_status} "
     "with {children}. Your highest level of education is {education}. You are {employment}, "
     "working (or having last worked) in {occupation}, and your household is "
     "{income_decile}. Answer every question as this person would.";
-
-const char *persona_default_template(void)
-{
-    return DEFAULT_TEMPLATE;
-}
 
 /* What a slot shows: the phrase of a known level, else the attribute's value as text. */
 typedef int (*slot_fn)(struct buf *b, const char *slot, size_t len, void *payload);

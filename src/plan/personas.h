@@ -26,11 +26,6 @@ int persona_load_file(struct persona **out, size_t *out_n, const char *path,
 
 /* ---- added by the role-play module -------------------------------------------------------- */
 
-/* The built-in template (borrowed, static). Slots: {sex} {age} {income_decile}
- * {marital_status} {children} {education} {employment} {occupation} {ethnicity} {religion}
- * {country_of_birth} {country_of_residence}; "{{" and "}}" are literal braces. */
-const char *persona_default_template(void);
-
 /* Checks that a template (NULL: the built-in one) names only known slots and closes every
  * brace; VSC_ERR_INPUT with the column in `diag` otherwise. The planner calls it before it
  * writes anything. */

@@ -1,5 +1,5 @@
 /* Small numeric helpers of the role-play, dilemma and utility modules that the shared
- * statistics (src/score/stats.h) do not offer. */
+ * statistics (src/stats/stats.h) do not offer. */
 #ifndef VSC_RP_MATH_H
 #define VSC_RP_MATH_H
 

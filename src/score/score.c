@@ -8,7 +8,7 @@
 
 #include "score/run_ins.h"
 #include "score/score_int.h"
-#include "score/stats.h"
+#include "stats/stats.h"
 #include "util/util.h"
 #include "valscope/instrument.h"
 #include "valscope/score.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "score/score_int.h"
-#include "score/stats.h"
+#include "stats/stats.h"
 #include "util/util.h"
 
 /* One answer that was read. 16 bytes, so a million answers take 16 MB. */
@@ -410,20 +410,20 @@ static double key_sign(const struct sc_acc *a, size_t item)
 
 /* Everything sc_acc_finish allocates, so there is one cleanup path. */
 struct work {
-    size_t *ustart;       /* U + 1: unit u's answers are obs[ustart[u] .. ustart[u+1]) */
-    double *T, *C, *cu;   /* per unit: raw sum, count, centring constant */
-    double *sa, *sc;      /* U x S: centred keyed sum and count per unit and scale */
-    double *sk;           /* U x S: sum of key signs (run centring subtracts M per sign) */
-    double *tmp;          /* max(U, K) scratch */
-    double *boot;         /* S x n_boot */
-    size_t *n_used;       /* per scale: usable resamples */
-    uint32_t *cnt;        /* U: bootstrap multiplicities */
+    size_t *ustart;            /* U + 1: unit u's answers are obs[ustart[u] .. ustart[u+1]) */
+    double *T, *C, *cu;        /* per unit: raw sum, count, centring constant */
+    double *sa, *sc;           /* U x S: centred keyed sum and count per unit and scale */
+    double *sk;                /* U x S: sum of key signs (run centring subtracts M per sign) */
+    double *tmp;               /* max(U, K) scratch */
+    double *boot;              /* S x n_boot */
+    size_t *n_used;            /* per scale: usable resamples */
+    uint32_t *cnt;             /* U: bootstrap multiplicities */
     double *bnum, *bden, *bsk; /* S */
-    double *val;          /* K: one unit's keyed values, NAN = missing */
-    size_t *pos_off;      /* S + 1: offsets of each scale's cross-product block */
-    double *xs, *xx, *xm; /* per scale: sums, cross products, complete-case counts */
-    int *reps;            /* distinct repeats, sorted */
-    double *rt;           /* S x n_reps x 6: retest sums */
+    double *val;               /* K: one unit's keyed values, NAN = missing */
+    size_t *pos_off;           /* S + 1: offsets of each scale's cross-product block */
+    double *xs, *xx, *xm;      /* per scale: sums, cross products, complete-case counts */
+    int *reps;                 /* distinct repeats, sorted */
+    double *rt;                /* S x n_reps x 6: retest sums */
     struct vsc_score_norm *norms;
 };
 
@@ -529,8 +529,8 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
     w.bden = calloc(Sa, sizeof *w.bden);
     w.pos_off = calloc(Sa + 1, sizeof *w.pos_off);
     w.norms = calloc(ins->n_norms ? ins->n_norms : 1, sizeof *w.norms);
-    if (!w.ustart || !w.T || !w.C || !w.cu || !w.sa || !w.sc || !w.sk || !w.tmp || !w.val || !w.n_used ||
-        !w.bnum || !w.bden || !w.bsk || !w.pos_off || !w.norms)
+    if (!w.ustart || !w.T || !w.C || !w.cu || !w.sa || !w.sc || !w.sk || !w.tmp || !w.val ||
+        !w.n_used || !w.bnum || !w.bden || !w.bsk || !w.pos_off || !w.norms)
         goto fail;
     for (size_t i = 0; i < m; i++)
         w.ustart[a->obs[i].unit + 1]++;
@@ -772,10 +772,10 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
                      t++)
                     in = a->item_scales[t] == s;
                 if (!in) continue;
-                num_i[n] = (contribution(a, it, a->obs[i].value, w.cu[u],
-                                         centring != VSC_CENTRE_NONE) -
-                            (run_centre ? M * key_sign(a, it) : 0)) *
-                           mult;
+                num_i[n] =
+                    (contribution(a, it, a->obs[i].value, w.cu[u], centring != VSC_CENTRE_NONE) -
+                     (run_centre ? M * key_sign(a, it) : 0)) *
+                    mult;
                 den_i[n++] = 1;
             }
             rec.sd = st_sd(num_i, n);

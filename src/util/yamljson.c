@@ -45,7 +45,8 @@ static int mark_put(struct yj_doc *d, const json_t *node, int line, int col)
         for (size_t i = 0; i < d->cap_marks; i++) {
             if (!d->marks[i].node) continue;
             size_t h = ptr_hash(d->marks[i].node) & (ncap - 1);
-            while (nm[h].node) h = (h + 1) & (ncap - 1);
+            while (nm[h].node)
+                h = (h + 1) & (ncap - 1);
             nm[h] = d->marks[i];
         }
         free(d->marks);
@@ -53,7 +54,8 @@ static int mark_put(struct yj_doc *d, const json_t *node, int line, int col)
         d->cap_marks = ncap;
     }
     size_t h = ptr_hash(node) & (d->cap_marks - 1);
-    while (d->marks[h].node && d->marks[h].node != node) h = (h + 1) & (d->cap_marks - 1);
+    while (d->marks[h].node && d->marks[h].node != node)
+        h = (h + 1) & (d->cap_marks - 1);
     if (!d->marks[h].node) d->n_marks++;
     d->marks[h] = (struct mark){node, line, col};
     return 0;
@@ -119,8 +121,10 @@ static json_t *plain_scalar(const char *s, size_t len)
             return json_string(s); /* JSON has no infinities; keep as text */
         int numeric = 1, has_digit = 0;
         for (const char *q = s; *q; q++) {
-            if (*q >= '0' && *q <= '9') has_digit = 1;
-            else if (!strchr("+-.eE", *q)) numeric = 0;
+            if (*q >= '0' && *q <= '9')
+                has_digit = 1;
+            else if (!strchr("+-.eE", *q))
+                numeric = 0;
         }
         if (numeric && has_digit) {
             double v = strtod(s, &end);
@@ -146,8 +150,10 @@ static int convert(struct yj_doc *d, yaml_document_t *doc, yaml_node_t *node, in
         size_t len = node->data.scalar.length;
         if (!utf8_valid(s, len))
             return vsc_diag_set(diag, d->name, line, col, "invalid UTF-8 in scalar");
-        if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) j = plain_scalar(s, len);
-        else j = json_stringn(s, len);
+        if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+            j = plain_scalar(s, len);
+        else
+            j = json_stringn(s, len);
         break;
     }
     case YAML_SEQUENCE_NODE:
@@ -183,8 +189,8 @@ static int convert(struct yj_doc *d, yaml_document_t *doc, yaml_node_t *node, in
                 return vsc_diag_set(diag, d->name, kl, kc, "duplicate key '%s'", key);
             }
             json_t *child;
-            int rc = convert(d, doc, yaml_document_get_node(doc, p->value), depth + 1, &child,
-                             diag);
+            int rc =
+                convert(d, doc, yaml_document_get_node(doc, p->value), depth + 1, &child, diag);
             if (rc) {
                 json_decref(j);
                 return rc;
@@ -222,15 +228,17 @@ int yj_parse(struct yj_doc **out, const char *text, size_t len, const char *name
     if (!yaml_parser_load(&parser, &doc)) {
         rc = vsc_diag_set(diag, d->name, (int)parser.problem_mark.line + 1,
                           (int)parser.problem_mark.column + 1, "YAML syntax error: %s%s%s",
-                          parser.problem ? parser.problem : "unknown",
-                          parser.context ? " " : "", parser.context ? parser.context : "");
+                          parser.problem ? parser.problem : "unknown", parser.context ? " " : "",
+                          parser.context ? parser.context : "");
         yaml_parser_delete(&parser);
         yj_free(d);
         return rc;
     }
     yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (!root) d->root = json_null();
-    else rc = convert(d, &doc, root, 0, &d->root, diag);
+    if (!root)
+        d->root = json_null();
+    else
+        rc = convert(d, &doc, root, 0, &d->root, diag);
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
     if (rc) {
@@ -258,9 +266,35 @@ json_t *yj_root(const struct yj_doc *d)
     return d ? d->root : NULL;
 }
 
-const char *yj_name(const struct yj_doc *d)
+int yj_check_keys(const struct yj_doc *doc, const json_t *obj, const char *const *allowed,
+                  const char *what, struct vsc_diag *diag)
 {
-    return d ? d->name : "";
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)obj, key, val)
+    {
+        const char *const *a;
+        for (a = allowed; *a; a++)
+            if (strcmp(*a, key) == 0) break;
+        if (!*a) return yj_error(diag, doc, val, "unknown key '%s' in %s", key, what);
+    }
+    return 0;
+}
+
+int yj_get_string(const char **out, const struct yj_doc *doc, const json_t *obj, const char *key,
+                  int required, struct vsc_diag *diag)
+{
+    *out = NULL;
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v)) {
+        if (required) return yj_error(diag, doc, obj, "missing '%s'", key);
+        return 0;
+    }
+    if (!json_is_string(v)) return yj_error(diag, doc, v, "'%s' must be text", key);
+    if (required && json_string_length(v) == 0)
+        return yj_error(diag, doc, v, "'%s' must not be empty", key);
+    *out = json_string_value(v);
+    return 0;
 }
 
 void yj_free(struct yj_doc *d)

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "score/stats.h"
+#include "stats/stats.h"
 #include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/valscope.h"
@@ -116,7 +116,8 @@ static void recovery(void **state)
     assert_int_equal(vsc_score_store(store, &opts, on_record, s, &d), 0);
     double sum_r = 0, min_r = 1;
     for (int m = 0; m < N_RESP; m++) {
-        for (int v = 0; v < N_VALUES; v++) assert_true(s->seen[m][v]);
+        for (int v = 0; v < N_VALUES; v++)
+            assert_true(s->seen[m][v]);
         double rr = st_pearson(truth[m], s->got[m], N_VALUES);
         sum_r += rr;
         min_r = rr < min_r ? rr : min_r;
@@ -192,7 +193,8 @@ static void acquiescence_cancels(void **state)
     for (int m = 0; m < 2; m++) {
         fprintf(f, "  - {name: %s, backend: sim, seed: 5, noise: 0, acquiescence: %s, profile: {",
                 names[m], m ? "1.2" : "0");
-        for (int v = 0; v < N_VALUES; v++) fprintf(f, "%s%s: 0", v ? ", " : "", VALUES[v]);
+        for (int v = 0; v < N_VALUES; v++)
+            fprintf(f, "%s%s: 0", v ? ", " : "", VALUES[v]);
         fprintf(f, "}}\n");
     }
     fprintf(f, "instruments: [builtin: schwartz]\n");

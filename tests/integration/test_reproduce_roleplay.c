@@ -23,7 +23,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "score/stats.h"
+#include "stats/stats.h"
 #include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/score.h"

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "score/stats.h"
+#include "stats/stats.h"
 #include "support/testserver.h"
 #include "support/testutil.h"
 #include "util/util.h"

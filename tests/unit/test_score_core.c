@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "score/score_int.h"
-#include "score/stats.h"
+#include "stats/stats.h"
 #include "support/testutil.h"
 #include "valscope/instrument.h"
 #include "valscope/score.h"

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "score/stats.h"
+#include "stats/stats.h"
 #include "support/testutil.h"
 #include "util/util.h"
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "score/stats.h"
+#include "stats/stats.h"
 #include "support/testutil.h"
 #include "util/util.h"
 #include "valscope/utility.h"

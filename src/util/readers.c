@@ -1,46 +1,16 @@
-/* Helpers shared by the instrument and value-system readers: key and type checks on YAML/JSON
- * trees, a JSONL line loop and a small CSV reader. */
+/* Readers of line- and record-based files shared by the loaders: a JSONL line loop and a
+ * small CSV reader. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "instruments/ins_internal.h"
+#include "util/readers.h"
+
 #include "util/util.h"
 
-int ins_check_keys(const struct yj_doc *doc, const json_t *obj, const char *const *allowed,
-                   const char *what, struct vsc_diag *diag)
-{
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)obj, key, val)
-    {
-        const char *const *a;
-        for (a = allowed; *a; a++)
-            if (strcmp(*a, key) == 0) break;
-        if (!*a) return yj_error(diag, doc, val, "unknown key '%s' in %s", key, what);
-    }
-    return 0;
-}
-
-int ins_get_string(const char **out, const struct yj_doc *doc, const json_t *obj, const char *key,
-                   int required, struct vsc_diag *diag)
-{
-    *out = NULL;
-    json_t *v = json_object_get(obj, key);
-    if (!v || json_is_null(v)) {
-        if (required) return yj_error(diag, doc, obj, "missing '%s'", key);
-        return 0;
-    }
-    if (!json_is_string(v)) return yj_error(diag, doc, v, "'%s' must be text", key);
-    if (required && json_string_length(v) == 0)
-        return yj_error(diag, doc, v, "'%s' must not be empty", key);
-    *out = json_string_value(v);
-    return 0;
-}
-
-int ins_jsonl_foreach(const char *path, int (*fn)(json_t *obj, int line, void *payload),
-                      void *payload, struct vsc_diag *diag)
+int jsonl_foreach(const char *path, int (*fn)(json_t *obj, int line, void *payload), void *payload,
+                  struct vsc_diag *diag)
 {
     /* line by line: a prompts file of a million lines never sits in memory whole */
     FILE *f = fopen(path, "rb");

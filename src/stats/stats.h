@@ -1,11 +1,11 @@
-/* Statistics used by the scorer and the comparison stage.
+/* Statistics shared by the scorers, the stages and the comparison.
  *
  * Pure functions on caller-owned arrays. Nothing here prints, and nothing allocates except
  * where a comment says so (then a failed allocation gives NAN, never a crash). Undefined
  * results (too few values, zero variance) are NAN, so callers can pass them through to the
  * "null" of the JSON output without special cases. */
-#ifndef VSC_SCORE_STATS_H
-#define VSC_SCORE_STATS_H
+#ifndef VSC_STATS_H
+#define VSC_STATS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
-/* Statistics for scoring: see stats.h for the contract of each function. */
-#include "score/stats.h"
+/* Shared statistics (scorers, stages, compare): see stats.h for the contract of each function. */
+#include "stats/stats.h"
 
 #include <float.h>
 #include <math.h>
