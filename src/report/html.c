@@ -1069,7 +1069,7 @@ static void section_quality(struct page *pg)
           "<th>Condition</th><th>Instrument</th><th>Cells</th><th>Answered</th><th>Failed</th>"
           "<th>Pending</th><th>Unparseable</th><th>Share unparseable</th></tr>");
     for (size_t i = 0; i < r->n_qual; i++) {
-        const struct rp_quality *q = &r->qual[i];
+        const struct rep_quality *q = &r->qual[i];
         label_cells(pg, q->model, q->run, q->condition, q->instrument);
         P(pg,
           "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
@@ -1081,7 +1081,7 @@ static void section_quality(struct page *pg)
     P(pg, "</table><details><summary>First answers per model, condition and instrument (raw "
           "model text)</summary>");
     for (size_t i = 0; i < r->n_qual; i++) {
-        const struct rp_quality *q = &r->qual[i];
+        const struct rep_quality *q = &r->qual[i];
         if (!q->n_samples) continue;
         P(pg, "<p><b>");
         E(pg, q->model);

@@ -41,7 +41,7 @@ void vsc_report_free(struct vsc_report *r)
     free(r->align);
     free(r->drift);
     for (size_t i = 0; i < r->n_qual; i++) {
-        struct rp_quality *q = &r->qual[i];
+        struct rep_quality *q = &r->qual[i];
         free(q->model);
         free(q->run);
         free(q->condition);
@@ -89,7 +89,7 @@ static int on_drift(const struct vsc_drift_row *row, void *payload)
 static int on_run(const char *run, const char *config_text, void *payload)
 {
     struct vsc_report *r = payload;
-    struct rp_runcfg *d = GROW(r->runs, r->n_runs, r->a_runs);
+    struct rep_runcfg *d = GROW(r->runs, r->n_runs, r->a_runs);
     if (!d) return VSC_ERR_NOMEM;
     d->run = xstrdup(run ? run : "");
     d->config = xstrdup(config_text ? config_text : "");
@@ -107,10 +107,10 @@ static int eq(const char *a, const char *b)
 static int on_answer(const struct vsc_answer_row *a, void *payload)
 {
     struct vsc_report *r = payload;
-    struct rp_quality *q = NULL;
+    struct rep_quality *q = NULL;
     /* The plan's order groups a model's cells together, so the last entry usually matches. */
     for (size_t i = r->n_qual; i-- > 0;) {
-        struct rp_quality *c = &r->qual[i];
+        struct rep_quality *c = &r->qual[i];
         if (eq(c->model, a->model) && eq(c->run, a->run) && eq(c->condition, a->condition) &&
             eq(c->instrument, a->instrument)) {
             q = c;
@@ -191,7 +191,7 @@ static int add_unparseable(struct vsc_report *r)
         const struct vsc_score_record *rec = vsc_profiles_get(r->prof, i);
         if (!eq(rec->kind, "value")) continue;
         for (size_t k = 0; k < r->n_qual; k++) {
-            struct rp_quality *q = &r->qual[k];
+            struct rep_quality *q = &r->qual[k];
             if (eq(q->model, rec->model) && eq(q->run, rec->run) &&
                 eq(q->condition, rec->condition) && eq(q->instrument, rec->instrument)) {
                 q->unparseable += rec->n_unparseable;
@@ -344,7 +344,7 @@ static int tidy_foreach(const struct vsc_report *r, int sec, tidy_cb cb, void *p
         }
     } else {
         for (size_t i = 0; i < r->n_qual && !rc; i++) {
-            const struct rp_quality *q = &r->qual[i];
+            const struct rep_quality *q = &r->qual[i];
             t = (struct tidy){
                 {"quality", q->model, q->run, q->condition, q->instrument, "", "", "", "", ""}};
             if ((rc = emit(cb, payload, &t, "cells", (double)q->cells, NAN, NAN)) ||

@@ -7,14 +7,14 @@
 #include "valscope/report.h"
 
 /* Counts of cells per model x run x condition x instrument, from the store. */
-struct rp_quality {
+struct rep_quality {
     char *model, *run, *condition, *instrument;
     size_t cells, ok, failed, pending, unparseable;
     char *samples[3]; /* first answers given (truncated), for a look at raw model text */
     size_t n_samples;
 };
 
-struct rp_runcfg {
+struct rep_runcfg {
     char *run, *config;
 };
 
@@ -37,9 +37,9 @@ struct vsc_report {
     size_t n_align, a_align;
     struct vsc_drift_row *drift;
     size_t n_drift, a_drift;
-    struct rp_quality *qual;
+    struct rep_quality *qual;
     size_t n_qual, a_qual;
-    struct rp_runcfg *runs;
+    struct rep_runcfg *runs;
     size_t n_runs, a_runs;
 };
 
