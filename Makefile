@@ -10,8 +10,9 @@ PKGS := libcurl jansson yaml-0.1 sqlite3
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wshadow
-CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) $(OPT) $(SANFLAGS) \
-             $(LLAMA_CFLAGS) -MMD -MP
+# The CLI sees the public headers only (include/valscope/); the library also its own src/.
+CFLAGS_PUB = -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude $(PKG_CFLAGS) $(OPT) $(SANFLAGS) -MMD -MP
+CFLAGS_ALL = $(CFLAGS_PUB) -Isrc $(LLAMA_CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) $(LLAMA_LIBS) -lm -lpthread
 
 # mk/llama.mk sets LLAMA_CFLAGS/LLAMA_LIBS when the llama.cpp libraries were fetched.
@@ -32,7 +33,7 @@ TEST_LIBS = $(shell pkg-config --libs cmocka libmicrohttpd 2>/dev/null)
 
 FORCE:
 
-.PHONY: all deps test tests unit demo asan fuzz fuzz-smoke bench clean format conformance
+.PHONY: all deps test tests unit demo asan fuzz fuzz-smoke bench clean format conformance layers
 
 all: $(BUILD)/valscope
 
@@ -42,6 +43,10 @@ deps:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/obj/src/cli/%.o: src/cli/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_PUB) -c $< -o $@
 
 $(BUILD)/libvalscope.a: $(LIB_OBJ)
 	@rm -f $@
@@ -66,7 +71,12 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libvalscope.a $(BUILD)/libtestsupport.a
 
 tests: all $(TEST_BIN)
 
+# Every #include "..." in src/ against the layer list src/LAYERS (docs/internals/layers.md).
+layers:
+	@scripts/check-layers.sh
+
 test:
+	@scripts/check-layers.sh
 	@scripts/install-deps.sh
 	@scripts/fetch-llama.sh
 	@$(MAKE) --no-print-directory tests

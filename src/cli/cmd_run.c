@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 struct progress_state {
     int tty;
@@ -17,7 +17,8 @@ static void on_progress(const struct vsc_progress *p, void *payload)
 {
     struct progress_state *ps = payload;
     int64_t errors = 0;
-    for (int k = 1; k < VSC_E_COUNT; k++) errors += p->errors[k];
+    for (int k = 1; k < VSC_E_COUNT; k++)
+        errors += p->errors[k];
     double rate = p->elapsed_s > 0 ? (double)(p->ok + p->failed) / p->elapsed_s : 0;
     int64_t left = p->total - p->done;
     double eta = rate > 0 ? (double)left / rate : 0;
@@ -30,7 +31,8 @@ static void on_progress(const struct vsc_progress *p, void *payload)
         if (p->finished) fputc('\n', stderr);
     } else if (p->finished || p->elapsed_s - ps->last_log_s >= 5) {
         ps->last_log_s = p->elapsed_s;
-        fprintf(stderr, "progress: %lld/%lld done, %.0f req/s, %lld tokens, %lld errors, ETA %.0fs\n",
+        fprintf(stderr,
+                "progress: %lld/%lld done, %.0f req/s, %lld tokens, %lld errors, ETA %.0fs\n",
                 (long long)p->done, (long long)p->total, rate, (long long)p->tokens,
                 (long long)errors, eta);
     }
@@ -51,15 +53,20 @@ int cli_run(int argc, char **argv)
     const char *config_path = NULL, *store = NULL;
     int concurrency = 0, dry_run = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--store") && i + 1 < argc) store = argv[++i];
+        if (!strcmp(argv[i], "--store") && i + 1 < argc)
+            store = argv[++i];
         else if (!strcmp(argv[i], "--concurrency") && i + 1 < argc) {
             if (parse_int_arg(argv[++i], &concurrency))
                 return cli_usage_error("--concurrency needs a positive whole number, not '%s'",
                                        argv[i]);
-        } else if (!strcmp(argv[i], "--dry-run")) dry_run = 1;
-        else if (argv[i][0] == '-') return cli_usage_error("run: unknown option '%s'", argv[i]);
-        else if (!config_path) config_path = argv[i];
-        else return cli_usage_error("run: unexpected argument '%s'", argv[i]);
+        } else if (!strcmp(argv[i], "--dry-run"))
+            dry_run = 1;
+        else if (argv[i][0] == '-')
+            return cli_usage_error("run: unknown option '%s'", argv[i]);
+        else if (!config_path)
+            config_path = argv[i];
+        else
+            return cli_usage_error("run: unexpected argument '%s'", argv[i]);
     }
     if (!config_path) return cli_usage_error("run: missing CONFIG.yaml%s", "");
     struct vsc_config *cfg = NULL;
@@ -96,14 +103,14 @@ int cli_run(int argc, char **argv)
     } else if (dry_run) {
         printf("plan for run '%s' in %s:\n  cells: %lld\n  requests to send: %lld\n"
                "  already cached: %lld\n",
-               cli_safe(safe, sizeof(safe), cfg->run_name), cfg->store, (long long)p.total, (long long)(p.total - p.cached),
-               (long long)p.cached);
+               cli_safe(safe, sizeof(safe), cfg->run_name), cfg->store, (long long)p.total,
+               (long long)(p.total - p.cached), (long long)p.cached);
     } else {
         printf("run '%s': %lld cells, %lld cached, %lld answered now, %lld failed, %lld retries, "
                "%lld tokens, %.1fs\n",
-               cli_safe(safe, sizeof(safe), cfg->run_name), (long long)p.total,
-               (long long)p.cached, (long long)p.ok,
-               (long long)p.failed, (long long)p.retries, (long long)p.tokens, p.elapsed_s);
+               cli_safe(safe, sizeof(safe), cfg->run_name), (long long)p.total, (long long)p.cached,
+               (long long)p.ok, (long long)p.failed, (long long)p.retries, (long long)p.tokens,
+               p.elapsed_s);
         for (int k = 1; k < VSC_E_COUNT; k++)
             if (p.errors[k])
                 printf("  failed with %s: %lld\n", vsc_error_kind_name(k), (long long)p.errors[k]);
@@ -121,13 +128,20 @@ int cli_export(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--format") && i + 1 < argc) {
             const char *f = argv[++i];
-            if (!strcmp(f, "jsonl")) fmt = VSC_EXPORT_JSONL;
-            else if (!strcmp(f, "csv")) fmt = VSC_EXPORT_CSV;
-            else return cli_usage_error("export: --format must be jsonl or csv, not '%s'", f);
-        } else if (!strcmp(argv[i], "--run") && i + 1 < argc) run = argv[++i];
-        else if (argv[i][0] == '-') return cli_usage_error("export: unknown option '%s'", argv[i]);
-        else if (!store_path) store_path = argv[i];
-        else return cli_usage_error("export: unexpected argument '%s'", argv[i]);
+            if (!strcmp(f, "jsonl"))
+                fmt = VSC_EXPORT_JSONL;
+            else if (!strcmp(f, "csv"))
+                fmt = VSC_EXPORT_CSV;
+            else
+                return cli_usage_error("export: --format must be jsonl or csv, not '%s'", f);
+        } else if (!strcmp(argv[i], "--run") && i + 1 < argc)
+            run = argv[++i];
+        else if (argv[i][0] == '-')
+            return cli_usage_error("export: unknown option '%s'", argv[i]);
+        else if (!store_path)
+            store_path = argv[i];
+        else
+            return cli_usage_error("export: unexpected argument '%s'", argv[i]);
     }
     if (!store_path) return cli_usage_error("export: missing STORE%s", "");
     if (access(store_path, R_OK) != 0) {
@@ -137,8 +151,10 @@ int cli_export(int argc, char **argv)
     struct vsc_store *store = NULL;
     int rc = vsc_store_open_read(&store, store_path);
     if (!rc) rc = vsc_export(store, stdout, fmt, run);
-    if (rc == VSC_ERR_IO) fprintf(stderr, "valscope export: cannot write: %s\n", strerror(errno));
-    else if (rc) fprintf(stderr, "valscope export: %s\n", vsc_store_errmsg(store));
+    if (rc == VSC_ERR_IO)
+        fprintf(stderr, "valscope export: cannot write: %s\n", strerror(errno));
+    else if (rc)
+        fprintf(stderr, "valscope export: %s\n", vsc_store_errmsg(store));
     vsc_store_free(store);
     return cli_exit_code(rc);
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "valscope/valscope.h"
 
 static void usage(FILE *f)
@@ -29,12 +29,16 @@ static void usage(FILE *f)
 int cli_exit_code(int rc)
 {
     switch (rc) {
-    case VSC_OK: return 0;
-    case VSC_ERR_INCOMPLETE: return 1;
+    case VSC_OK:
+        return 0;
+    case VSC_ERR_INCOMPLETE:
+        return 1;
     case VSC_ERR_INPUT:
     case VSC_ERR_NOTFOUND:
-    case VSC_ERR_UNSUPPORTED: return 2;
-    default: return 3;
+    case VSC_ERR_UNSUPPORTED:
+        return 2;
+    default:
+        return 3;
     }
 }
 
