@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan/cell.h"
 #include "stats/stats.h"
 #include "util/jsonout.h"
 #include "score/run_ins.h"
@@ -238,18 +239,14 @@ static int on_row(const struct vsc_answer_row *row, void *payload)
     if (!row->status || strcmp(row->status, "ok")) return 0;
     /* the shown order comes from the meta; both actions' letters depend on it */
     const size_t *order = NULL;
-    json_t *meta = row->meta_json ? json_loads(row->meta_json, 0, NULL) : NULL;
-    json_t *ord = json_object_get(meta, "order");
-    if (json_array_size(ord) == 2) {
-        json_int_t o0 = json_integer_value(json_array_get(ord, 0));
-        json_int_t o1 = json_integer_value(json_array_get(ord, 1));
-        if ((o0 == 0 && o1 == 1) || (o0 == 1 && o1 == 0)) {
-            c->order[0] = (size_t)o0;
-            c->order[1] = (size_t)o1;
-            order = c->order;
-        }
+    if (e->ins->n_options == 2) { /* two actions; a meta that cannot be read: as listed */
+        struct cell_meta meta;
+        char why[128];
+        rc = cell_meta_read(&meta, row->meta_json, 2, c->order, why, sizeof why);
+        if (!rc) order = meta.order;
+        cell_meta_clear(&meta);
+        if (rc == VSC_ERR_NOMEM) return rc;
     }
-    json_decref(meta);
     size_t opt = 0;
     a->n_answers++;
     /* strict: exactly a letter, number or label; prose that mentions an action is not read */

@@ -20,9 +20,6 @@ int ins_group_add_item(struct vsc_group *g, const char *item_id);
 int ins_add_norm(struct vsc_instrument *ins, const char *crowd, const char *dimension, double mean,
                  double sd, double n);
 
-/* The letter shown for position `pos` (0-based): A..Z, then AA, AB ... */
-void ins_option_letter(char out[8], size_t pos);
-
 /* Loaders by kind. `path` is already resolved; `name` is what diagnostics call the file. */
 int ins_load_prompts(struct vsc_instrument **out, const char *path, struct vsc_diag *diag);
 int ins_load_decl_file(struct vsc_instrument **out, const char *path, struct vsc_diag *diag);

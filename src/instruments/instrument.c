@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "instruments/ins_internal.h"
+#include "util/letter.h"
 #include "util/util.h"
 #include "dilemmas/dilemmas_int.h"
 #include "utility/utility_int.h"
@@ -219,17 +220,6 @@ static int push_message(json_t *arr, const char *role, const char *content)
     return 0;
 }
 
-/* Letters A..Z, then AA, AB... so any number of options has a label. */
-void ins_option_letter(char out[8], size_t pos)
-{
-    if (pos < 26) {
-        out[0] = (char)('A' + pos);
-        out[1] = 0;
-    } else {
-        snprintf(out, 8, "%c%c", (char)('A' + (pos / 26 - 1) % 26), (char)('A' + pos % 26));
-    }
-}
-
 int vsc_instrument_render(char **out_messages_json, const struct vsc_instrument *ins,
                           size_t item_index, const size_t *order, const char *persona)
 {
@@ -268,8 +258,8 @@ int vsc_instrument_render(char **out_messages_json, const struct vsc_instrument 
             size_t k = order ? order[i] : i;
             rc = VSC_ERR_INPUT;
             if (k >= ins->n_options) goto fail;
-            char letter[8];
-            ins_option_letter(letter, i);
+            char letter[OPTION_LETTER_MAX];
+            option_letter(letter, i);
             rc = VSC_ERR_NOMEM;
             if (buf_printf(&opts, "%s%s. %s", i ? "\n" : "", letter, ins->options[k].label))
                 goto fail;

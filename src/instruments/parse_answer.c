@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "instruments/ins_internal.h"
+#include "util/letter.h"
 
 #define MAX_ANSWER 65536 /* longer answers are read up to here */
 
@@ -63,13 +64,8 @@ static long by_number(const struct reader *r, long v)
 /* The option a letter token names (case-insensitive), or -1. */
 static long by_letter(const struct reader *r, const char *s, size_t len)
 {
-    if (len == 0 || len > 2) return -1;
-    for (size_t pos = 0; pos < r->n; pos++) {
-        char l[8];
-        ins_option_letter(l, pos);
-        if (strlen(l) == len && strncasecmp(l, s, len) == 0) return (long)shown(r, pos);
-    }
-    return -1;
+    long pos = option_letter_parse(s, len);
+    return pos >= 0 && (size_t)pos < r->n ? (long)shown(r, (size_t)pos) : -1;
 }
 
 /* Case-insensitive equality of s[0..len) with the label, ignoring the label's outer spaces. */

@@ -318,28 +318,32 @@ static int ask_judge(struct replies *rep, const struct vsc_judge_eval_opts *o,
         goto done;
     }
     if ((rc = vsc_store_begin(store))) goto done;
+    json_t *params = json_loads(o->cfg->params_json ? o->cfg->params_json : "{}", 0, NULL);
+    json_t *fixed = judge_fixed_params();
+    if (!params || !fixed) rc = VSC_ERR_NOMEM;
     for (size_t i = 0; !rc && i < t->n; i++) {
         char *msgs = judge_messages(st, vs, -1, t->v[i].question, t->v[i].answer, NULL);
-        char *body = msgs ? judge_request_body(judge, msgs, st) : NULL;
-        char item[32], key[65];
+        json_t *messages = msgs ? json_loads(msgs, 0, NULL) : NULL;
+        char item[32];
         snprintf(item, sizeof item, "%zu", i);
-        if (!body)
-            rc = VSC_ERR_NOMEM;
-        else {
-            plan_cache_key(key, identity, body, 0);
-            struct vsc_cell cell = {.model = judge->name,
-                                    .instrument = run,
-                                    .item = item,
-                                    .condition = "",
-                                    .sample = 0,
-                                    .key = key,
-                                    .meta_json = "{}",
-                                    .body = body};
-            rc = vsc_store_add_cell(store, run_id, &cell, NULL);
-        }
+        struct plan_cell c = {.model = judge,
+                              .identity = identity,
+                              .params = params,
+                              .fixed = fixed,
+                              .messages = messages,
+                              .n_logprob_options = judge_logprob_options(st),
+                              .max_tokens = JUDGE_LABEL_MAX_TOKENS,
+                              .instrument = run,
+                              .item = item,
+                              .condition = "",
+                              .sample = 0,
+                              .meta_json = "{}"};
+        rc = messages ? plan_add_cell(store, run_id, &c, NULL) : VSC_ERR_NOMEM;
+        json_decref(messages);
         free(msgs);
-        free(body);
     }
+    json_decref(params);
+    json_decref(fixed);
     if (rc) {
         vsc_store_rollback(store);
         goto done;

@@ -155,10 +155,14 @@ int judge_read(struct judge_reading *out, const struct judge_rows *rows, const c
                const char *item, enum judge_stage st, const struct vsc_value_system *vs);
 void judge_reading_clear(struct judge_reading *r);
 
-/* The request body of a judge call (sorted keys, temperature 0; label stages ask for
- * logprobs). malloc'd, NULL when out of memory. */
-char *judge_request_body(const struct vsc_model_cfg *judge, const char *messages,
-                         enum judge_stage st);
+/* What a judge call sets over the run's params (plan_cell.fixed): temperature 0, since a
+ * judge reads rather than improvises. A new object (json_decref it), NULL when out of memory. */
+json_t *judge_fixed_params(void);
+/* Label stages (relevance, valence) read token probabilities where the backend returns them:
+ * their calls ask for 5 top logprobs and at most JUDGE_LABEL_MAX_TOKENS tokens; 0 for the
+ * others. */
+size_t judge_logprob_options(enum judge_stage st);
+#define JUDGE_LABEL_MAX_TOKENS 4
 
 /* Index of a dimension by id or name, compared without case, ' ', '-', '_' or ':'; -1. */
 int judge_find_dim(const struct vsc_value_system *vs, const char *name);

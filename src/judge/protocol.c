@@ -91,6 +91,16 @@ const char *judge_stage_suffix(enum judge_stage st)
     return t ? t->suffix : "?";
 }
 
+json_t *judge_fixed_params(void)
+{
+    return json_pack("{s:i}", "temperature", 0);
+}
+
+size_t judge_logprob_options(enum judge_stage st)
+{
+    return st == JS_RELEVANCE || st == JS_VALENCE ? 5 : 0;
+}
+
 static char *messages2(const char *system, const char *user)
 {
     json_t *a = json_pack("[{s:s,s:s},{s:s,s:s}]", "role", "system", "content", system, "role",

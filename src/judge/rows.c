@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "judge/judge_int.h"
+#include "plan/cell.h"
 #include "util/util.h"
 
 struct load {
@@ -16,7 +17,10 @@ struct load {
 static int is_ours(const char *instrument, const char *label, size_t len)
 {
     if (!instrument || strncmp(instrument, label, len)) return 0;
-    return instrument[len] == 0 || !strncmp(instrument + len, "#judge:", 7);
+    size_t judged_len;
+    const char *stage;
+    return instrument[len] == 0 ||
+           (cell_judge_label_parse(&judged_len, &stage, instrument) && judged_len == len);
 }
 
 static int load_cb(const struct vsc_answer_row *r, void *payload)
@@ -116,7 +120,7 @@ enum judge_outcome judge_cell_state(const struct judge_row *row)
 
 char *judge_instrument_name(const char *label, enum judge_stage st)
 {
-    return xasprintf("%s#judge:%s", label, judge_stage_suffix(st));
+    return cell_judge_label(label, judge_stage_suffix(st));
 }
 
 char *judge_item_id(const struct judge_row *p, int k, const char *dim)

@@ -24,7 +24,9 @@ struct entries {
 static int entry_cb(const struct vsc_run_instrument *ri, void *payload)
 {
     struct entries *e = payload;
-    if (strstr(ri->instrument, "#judge:")) return 0; /* our own registrations */
+    size_t len;
+    const char *stage;
+    if (cell_judge_label_parse(&len, &stage, ri->instrument)) return 0; /* our own registrations */
     struct entry *v = realloc(e->v, (e->n + 1) * sizeof *v);
     if (!v) return e->rc = VSC_ERR_NOMEM;
     e->v = v;
@@ -67,54 +69,33 @@ struct planner {
     int64_t run_id;
     const struct vsc_model_cfg *judge;
     char *identity;
+    const json_t *params, *fixed;
     struct judge_ctx *ctx;
     int64_t added;
 };
-
-char *judge_request_body(const struct vsc_model_cfg *judge, const char *messages,
-                         enum judge_stage st)
-{
-    json_t *b = json_object();
-    json_t *m = json_loads(messages, 0, NULL);
-    if (!b || !m) {
-        json_decref(b);
-        json_decref(m);
-        return NULL;
-    }
-    json_object_set_new(b, "model", json_string(judge->model ? judge->model : judge->name));
-    json_object_set_new(b, "messages", m);
-    json_object_set_new(b, "temperature", json_integer(0));
-    if (st == JS_RELEVANCE || st == JS_VALENCE) {
-        /* label stages read token probabilities where the backend returns them */
-        json_object_set_new(b, "logprobs", json_true());
-        json_object_set_new(b, "top_logprobs", json_integer(5));
-        json_object_set_new(b, "max_tokens", json_integer(4));
-    }
-    char *s = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(b);
-    return s;
-}
 
 static int add_one(struct planner *p, const char *instrument, const char *item,
                    const struct judge_row *probe, const char *meta, const char *messages,
                    enum judge_stage st)
 {
-    char *body = judge_request_body(p->judge, messages, st);
-    if (!body) return VSC_ERR_NOMEM;
-    char key[65];
-    plan_cache_key(key, p->identity, body, 0);
-    struct vsc_cell cell = {.model = p->judge->name,
-                            .instrument = instrument,
-                            .item = item,
-                            .condition = probe->condition,
-                            .sample = 0,
-                            .key = key,
-                            .meta_json = meta,
-                            .body = body};
+    json_t *msgs = json_loads(messages, 0, NULL);
+    if (!msgs) return VSC_ERR_NOMEM;
+    struct plan_cell c = {.model = p->judge,
+                          .identity = p->identity,
+                          .params = p->params,
+                          .fixed = p->fixed,
+                          .messages = msgs,
+                          .n_logprob_options = judge_logprob_options(st),
+                          .max_tokens = JUDGE_LABEL_MAX_TOKENS,
+                          .instrument = instrument,
+                          .item = item,
+                          .condition = probe->condition,
+                          .sample = 0,
+                          .meta_json = meta};
     int is_new = 0;
-    int rc = vsc_store_add_cell(p->store, p->run_id, &cell, &is_new);
+    int rc = plan_add_cell(p->store, p->run_id, &c, &is_new);
     p->added += is_new;
-    free(body);
+    json_decref(msgs);
     return rc;
 }
 
@@ -232,12 +213,16 @@ static int stage_entry(const char *label, const char *kind, const char *arg, con
         judge_ctx_close(&ctx);
         return rc;
     }
+    json_t *params = json_loads(s->cfg->params_json ? s->cfg->params_json : "{}", 0, NULL);
+    json_t *fixed = judge_fixed_params();
     struct planner p = {.store = s->store,
                         .run_id = s->run_id,
                         .judge = judge,
                         .identity = plan_model_identity(judge),
+                        .params = params,
+                        .fixed = fixed,
                         .ctx = &ctx};
-    if (!p.identity) rc = VSC_ERR_NOMEM;
+    if (!p.identity || !params || !fixed) rc = VSC_ERR_NOMEM;
     if (!rc) rc = vsc_store_begin(s->store);
     /* the judge instruments are registered so that every reader of the run knows them */
     static const enum judge_stage USED[3][3] = {
@@ -263,6 +248,8 @@ static int stage_entry(const char *label, const char *kind, const char *arg, con
         vsc_diag_set(s->diag, NULL, 0, 0, "judge stage: %s", vsc_store_errmsg(s->store));
     s->added += p.added;
     free(p.identity);
+    json_decref(params);
+    json_decref(fixed);
     judge_ctx_close(&ctx);
     return rc;
 }

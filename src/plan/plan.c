@@ -7,40 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan/cell.h"
 #include "plan/personas.h"
 #include "util/util.h"
 #include "valscope/instrument.h"
 
 #define BATCH 20000
-
-char *plan_model_identity(const struct vsc_model_cfg *m)
-{
-    /* HTTP models are who they say they are (label, served name, API); local backends are
-     * defined by their options (a sim profile, a replay file, a GGUF path), less the keys that
-     * only say how fast to ask, so changing concurrency never invalidates the cache. */
-    if (!strcmp(m->backend, "openai"))
-        return xasprintf("openai|%s|%s|%s", m->name, m->model ? m->model : "", m->api);
-    json_t *o = json_loads(m->options_json ? m->options_json : "{}", 0, NULL);
-    static const char *const operational[] = {"concurrency", "rpm", "tpm", "timeout_ms", NULL};
-    for (const char *const *k = operational; *k; k++) json_object_del(o, *k);
-    char *opts = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(o);
-    char *id = xasprintf("%s|%s|%s", m->backend, m->name, opts ? opts : "");
-    free(opts);
-    return id;
-}
-
-void plan_cache_key(char out[65], const char *identity, const char *body, int sample)
-{
-    struct sha256_ctx c;
-    char s[32];
-    sha256_init(&c);
-    sha256_update(&c, identity, strlen(identity) + 1);
-    sha256_update(&c, body, strlen(body) + 1);
-    snprintf(s, sizeof(s), "%d", sample);
-    sha256_update(&c, s, strlen(s));
-    sha256_final_hex(&c, out);
-}
 
 /* A condition: an id, the persona/system text it adds (NULL for the baseline) and, for
  * role-play personas, their attributes (kept in each cell's meta for effect sizes). */
@@ -77,9 +49,9 @@ static int add_condition(struct condition **conds, size_t *n, size_t *cap, const
     return c->id ? 0 : VSC_ERR_NOMEM;
 }
 
-static const char *const CONDITION_KEYS[] = {"baseline", "system_prompts", "personas",
-                                             "persona_seeds", "persona_file", "persona_template",
-                                             NULL};
+static const char *const CONDITION_KEYS[] = {
+    "baseline",     "system_prompts",   "personas", "persona_seeds",
+    "persona_file", "persona_template", NULL};
 
 /* conditions: {baseline: true, system_prompts: {name: text}, personas: N,
  *              persona_seeds: [1, 11, 21], persona_file: F, persona_template: T} */
@@ -95,7 +67,8 @@ static int parse_conditions(struct condition **out, size_t *out_n, const struct 
     json_object_foreach(c, k, v)
     {
         int known = 0;
-        for (const char *const *p = CONDITION_KEYS; *p; p++) known |= !strcmp(*p, k);
+        for (const char *const *p = CONDITION_KEYS; *p; p++)
+            known |= !strcmp(*p, k);
         if (!known) {
             rc = vsc_diag_set(diag, cfg->path, 0, 0,
                               "conditions: unknown key '%s' (allowed: baseline, system_prompts, "
@@ -110,46 +83,50 @@ static int parse_conditions(struct condition **out, size_t *out_n, const struct 
         goto done;
     }
     if (!baseline || json_is_true(baseline))
-        if ((rc = add_condition(&conds, &n, &cap, "baseline", NULL, NULL))) goto done;
+        if ((rc = add_condition(&conds, &n, &cap, CELL_BASELINE, NULL, NULL))) goto done;
     json_t *prompts = json_object_get(c, "system_prompts");
     if (prompts && !json_is_object(prompts)) {
-        rc = vsc_diag_set(diag, cfg->path, 0, 0, "conditions.system_prompts must map names to text");
+        rc =
+            vsc_diag_set(diag, cfg->path, 0, 0, "conditions.system_prompts must map names to text");
         goto done;
     }
     json_object_foreach(prompts, k, v)
     {
         if (!json_is_string(v)) {
-            rc = vsc_diag_set(diag, cfg->path, 0, 0, "conditions.system_prompts.%s must be text", k);
+            rc =
+                vsc_diag_set(diag, cfg->path, 0, 0, "conditions.system_prompts.%s must be text", k);
             goto done;
         }
         if ((rc = add_condition(&conds, &n, &cap, k, json_string_value(v), NULL))) goto done;
     }
     const char *tmpl = json_string_value(json_object_get(c, "persona_template"));
     json_t *np = json_object_get(c, "personas");
-    if (np && (!json_is_integer(np) || json_integer_value(np) < 0 ||
-               json_integer_value(np) > 10000000)) {
+    if (np &&
+        (!json_is_integer(np) || json_integer_value(np) < 0 || json_integer_value(np) > 10000000)) {
         rc = vsc_diag_set(diag, cfg->path, 0, 0, "conditions.personas must be a count (0 or more)");
         goto done;
     }
     json_t *seeds = json_object_get(c, "persona_seeds");
     if (seeds && !json_is_array(seeds)) {
-        rc = vsc_diag_set(diag, cfg->path, 0, 0, "conditions.persona_seeds must be a list of numbers");
+        rc = vsc_diag_set(diag, cfg->path, 0, 0,
+                          "conditions.persona_seeds must be a list of numbers");
         goto done;
     }
     size_t n_seeds = seeds ? json_array_size(seeds) : 1;
     for (size_t si = 0; np && si < n_seeds; si++) {
         json_t *sv = seeds ? json_array_get(seeds, si) : NULL;
         if (seeds && !json_is_integer(sv)) {
-            rc = vsc_diag_set(diag, cfg->path, 0, 0, "conditions.persona_seeds must be whole numbers");
+            rc = vsc_diag_set(diag, cfg->path, 0, 0,
+                              "conditions.persona_seeds must be whole numbers");
             goto done;
         }
         long long seed = sv ? json_integer_value(sv) : 1;
         for (json_int_t pi = 0; pi < json_integer_value(np); pi++) {
             struct persona p = {0};
             if ((rc = persona_sample(&p, (uint64_t)seed, (int)pi, tmpl))) goto done;
-            char id[64];
-            snprintf(id, sizeof(id), "persona:%lld:%lld", seed, (long long)pi);
-            rc = add_condition(&conds, &n, &cap, id, p.text, p.attrs_json);
+            char *id = cell_condition_persona(seed, (long)pi);
+            rc = id ? add_condition(&conds, &n, &cap, id, p.text, p.attrs_json) : VSC_ERR_NOMEM;
+            free(id);
             persona_clear(&p);
             if (rc) goto done;
         }
@@ -162,11 +139,13 @@ static int parse_conditions(struct condition **out, size_t *out_n, const struct 
         rc = persona_load_file(&ps, &nps, path, tmpl, diag);
         free(path);
         for (size_t i = 0; !rc && i < nps; i++) {
-            char *id = xasprintf("persona:file:%s", ps[i].id);
-            rc = add_condition(&conds, &n, &cap, id, ps[i].text, ps[i].attrs_json);
+            char *id = cell_condition_persona_file(ps[i].id);
+            rc = id ? add_condition(&conds, &n, &cap, id, ps[i].text, ps[i].attrs_json)
+                    : VSC_ERR_NOMEM;
             free(id);
         }
-        for (size_t i = 0; i < nps; i++) persona_clear(&ps[i]);
+        for (size_t i = 0; i < nps; i++)
+            persona_clear(&ps[i]);
         free(ps);
         if (rc) goto done;
     }
@@ -185,13 +164,6 @@ done:
     return 0;
 }
 
-static json_t *int_array(const size_t *v, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_integer((json_int_t)v[i]));
-    return a;
-}
-
 /* What the planner needs of one instrument entry. */
 struct plan_ins {
     struct vsc_instrument *ins;
@@ -199,88 +171,24 @@ struct plan_ins {
     enum vsc_answer_mode mode;
     enum vsc_option_order order;
     int repeats;
-    int shuffle;           /* ask items in a shuffled order per respondent */
+    int shuffle; /* ask items in a shuffled order per respondent */
     json_int_t shuffle_seed;
     const char *system_prompt;
     json_t *opts;
 };
 
-static int cell_meta(char **out, const struct plan_ins *pi, size_t item, const size_t *order,
-                     const char *respondent, int repeat, json_t *persona_attrs, size_t position)
-{
-    const struct vsc_instrument *ins = pi->ins;
-    const struct vsc_item *it = &ins->items[item];
-    json_t *m = json_object();
-    if (persona_attrs) json_object_set(m, "persona", persona_attrs);
-    json_object_set_new(m, "respondent", json_string(respondent));
-    json_object_set_new(m, "repeat", json_integer(repeat));
-    if (pi->shuffle) json_object_set_new(m, "position", json_integer((json_int_t)position));
-    if (it->dimension) {
-        json_object_set_new(m, "dim", json_string(it->dimension));
-        json_object_set_new(m, "key", json_integer(it->key));
-    }
-    if (ins->n_options) {
-        json_t *values = json_array(), *labels = json_array(), *tokens = json_array();
-        for (size_t i = 0; i < ins->n_options; i++) {
-            json_array_append_new(values, json_real(ins->options[i].value));
-            json_array_append_new(labels, json_string(ins->options[i].label));
-            char tok[8];
-            snprintf(tok, sizeof(tok), "%c", (char)('A' + (i % 26)));
-            json_array_append_new(tokens, json_string(tok));
-        }
-        json_object_set_new(m, "order", int_array(order, ins->n_options));
-        json_object_set_new(m, "values", values);
-        json_object_set_new(m, "labels", labels);
-        json_object_set_new(m, "tokens", tokens);
-        json_object_set_new(m, "mode",
-                            json_string(pi->mode == VSC_ANSWER_LOGPROBS ? "logprobs" : "text"));
-        if (pi->mode == VSC_ANSWER_LOGPROBS) json_object_set_new(m, "logprobs", json_true());
-    }
-    *out = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(m);
-    return *out ? 0 : VSC_ERR_NOMEM;
-}
-
-char *plan_request_body(const struct vsc_model_cfg *m, const json_t *params, json_t *messages,
-                        int sample, size_t n_logprob_options)
-{
-    json_t *b = json_deep_copy(params);
-    if (!b) return NULL;
-    json_object_set_new(b, "model", json_string(m->model ? m->model : m->name));
-    json_object_set(b, "messages", messages);
-    json_t *seed = json_object_get(b, "seed");
-    /* each sample is its own draw: with a fixed seed, sample k uses seed + k */
-    if (json_is_integer(seed))
-        json_object_set_new(b, "seed", json_integer(json_integer_value(seed) + sample));
-    if (n_logprob_options) {
-        size_t top = n_logprob_options < 5 ? 5 : n_logprob_options;
-        json_object_set_new(b, "logprobs", json_true());
-        json_object_set_new(b, "top_logprobs", json_integer((json_int_t)(top > 20 ? 20 : top)));
-        json_object_set_new(b, "max_tokens", json_integer(1));
-    }
-    char *out = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(b);
-    return out;
-}
-
-static int make_body(char **out, const struct vsc_model_cfg *m, const struct plan_ins *pi,
-                     json_t *params, const char *messages, int sample)
-{
-    json_t *msgs = json_loads(messages, 0, NULL);
-    if (!msgs) return VSC_ERR_NOMEM;
-    size_t n_lp = pi->mode == VSC_ANSWER_LOGPROBS ? pi->ins->n_options : 0;
-    *out = plan_request_body(m, params, msgs, sample, n_lp);
-    json_decref(msgs);
-    return *out ? 0 : VSC_ERR_NOMEM;
-}
-
 static void shown_order(size_t *order, size_t n, enum vsc_option_order how, int sample)
 {
     for (size_t i = 0; i < n; i++) {
         switch (how) {
-        case VSC_ORDER_REVERSED: order[i] = n - 1 - i; break;
-        case VSC_ORDER_ROTATED: order[i] = (i + (size_t)sample) % n; break;
-        default: order[i] = i;
+        case VSC_ORDER_REVERSED:
+            order[i] = n - 1 - i;
+            break;
+        case VSC_ORDER_ROTATED:
+            order[i] = (i + (size_t)sample) % n;
+            break;
+        default:
+            order[i] = i;
         }
     }
 }
@@ -301,16 +209,21 @@ static int load_entry(struct plan_ins *pi, const struct vsc_instrument_cfg *ic,
     pi->label = json_string_value(json_object_get(pi->opts, "name"));
     pi->mode = pi->ins->answer_mode;
     const char *mode = json_string_value(json_object_get(pi->opts, "answer_mode"));
-    if (mode && !strcmp(mode, "logprobs")) pi->mode = VSC_ANSWER_LOGPROBS;
-    else if (mode && !strcmp(mode, "text")) pi->mode = VSC_ANSWER_TEXT;
+    if (mode && !strcmp(mode, "logprobs"))
+        pi->mode = VSC_ANSWER_LOGPROBS;
+    else if (mode && !strcmp(mode, "text"))
+        pi->mode = VSC_ANSWER_TEXT;
     else if (mode)
         return vsc_diag_set(diag, cfg_path, ic->line, 0,
                             "instrument %s: answer_mode '%s' (allowed: text, logprobs)", ic->kind,
                             mode);
     const char *order = json_string_value(json_object_get(pi->opts, "option_order"));
-    if (!order || !strcmp(order, "asis")) pi->order = VSC_ORDER_ASIS;
-    else if (!strcmp(order, "reversed")) pi->order = VSC_ORDER_REVERSED;
-    else if (!strcmp(order, "rotated")) pi->order = VSC_ORDER_ROTATED;
+    if (!order || !strcmp(order, "asis"))
+        pi->order = VSC_ORDER_ASIS;
+    else if (!strcmp(order, "reversed"))
+        pi->order = VSC_ORDER_REVERSED;
+    else if (!strcmp(order, "rotated"))
+        pi->order = VSC_ORDER_ROTATED;
     else
         return vsc_diag_set(diag, cfg_path, ic->line, 0,
                             "instrument %s: option_order '%s' (allowed: asis, reversed, rotated)",
@@ -353,7 +266,7 @@ struct emit_ctx {
     const struct vsc_config *cfg;
     const struct vsc_model_cfg *m;
     char *identity;
-    json_t *params;
+    const json_t *params;
     const char *label;
     int line;
     struct vsc_diag *diag;
@@ -367,7 +280,8 @@ static void item_order(size_t *perm, const struct plan_ins *pi, const char *mode
                        const char *condition, int sample)
 {
     size_t n = pi->ins->n_items;
-    for (size_t i = 0; i < n; i++) perm[i] = i;
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
     if (!pi->shuffle) return;
     struct rng r;
     rng_seed(&r, (uint64_t)pi->shuffle_seed ^ hash64(model) ^ (hash64(condition) * 31) ^
@@ -383,30 +297,49 @@ static int emit_cell(struct emit_ctx *x, const struct plan_ins *pi, size_t it,
                      const struct condition *cond, int sample, size_t position)
 {
     const struct vsc_instrument *ins = pi->ins;
+    const struct vsc_item *item = &ins->items[it];
     const char *persona = cond->persona ? cond->persona : pi->system_prompt;
-    char *msgs = NULL, *body = NULL, *meta = NULL, key[65];
-    char *resp = xasprintf("%s|%s|%d", x->m->name, cond->id, sample);
+    char *msgs = NULL, *meta = NULL;
+    json_t *messages = NULL;
+    char *resp = cell_respondent(x->m->name, cond->id, sample);
     shown_order(x->order, ins->n_options, pi->order, sample);
     int rc = resp ? vsc_instrument_render(&msgs, ins, it, x->order, persona) : VSC_ERR_NOMEM;
     if (rc == VSC_ERR_INPUT)
         vsc_diag_set(x->diag, x->cfg->path, x->line, 0, "instrument %s: item %s cannot be rendered",
-                     x->label, ins->items[it].id);
-    if (!rc) rc = make_body(&body, x->m, pi, x->params, msgs, sample);
-    if (!rc) rc = cell_meta(&meta, pi, it, x->order, resp, sample, cond->attrs, position);
+                     x->label, item->id);
+    int logprobs = pi->mode == VSC_ANSWER_LOGPROBS;
     if (!rc) {
-        plan_cache_key(key, x->identity, body, sample);
-        struct vsc_cell cell = {.model = x->m->name,
-                                .instrument = x->label,
-                                .item = ins->items[it].id,
-                                .condition = cond->id,
-                                .sample = sample,
-                                .key = key,
-                                .meta_json = meta,
-                                .body = body};
-        rc = vsc_store_add_cell(x->s, x->run_id, &cell, NULL);
+        struct cell_meta m = {.persona = cond->attrs,
+                              .respondent = resp,
+                              .repeat = sample,
+                              .position = pi->shuffle ? (long)position : -1,
+                              .dim = item->dimension,
+                              .key = item->key,
+                              .n_options = ins->n_options,
+                              .order = ins->n_options ? x->order : NULL,
+                              .options = ins->n_options ? ins->options : NULL,
+                              .mode = !ins->n_options ? CELL_MODE_NONE
+                                      : logprobs      ? CELL_MODE_LOGPROBS
+                                                      : CELL_MODE_TEXT};
+        meta = cell_meta_write(&m);
+        messages = json_loads(msgs, 0, NULL);
+        if (!meta || !messages) rc = VSC_ERR_NOMEM;
     }
+    if (!rc) {
+        struct plan_cell c = {.model = x->m,
+                              .identity = x->identity,
+                              .params = x->params,
+                              .messages = messages,
+                              .n_logprob_options = logprobs ? ins->n_options : 0,
+                              .instrument = x->label,
+                              .item = item->id,
+                              .condition = cond->id,
+                              .sample = sample,
+                              .meta_json = meta};
+        rc = plan_add_cell(x->s, x->run_id, &c, NULL);
+    }
+    json_decref(messages);
     free(msgs);
-    free(body);
     free(meta);
     free(resp);
     x->n_cells++;
@@ -433,8 +366,10 @@ struct plan {
 void plan_free(struct plan *p)
 {
     if (!p) return;
-    for (size_t i = 0; p->entries && i < p->cfg->n_instruments; i++) free_entry(&p->entries[i]);
-    for (size_t i = 0; p->labels && i < p->cfg->n_instruments; i++) free(p->labels[i]);
+    for (size_t i = 0; p->entries && i < p->cfg->n_instruments; i++)
+        free_entry(&p->entries[i]);
+    for (size_t i = 0; p->labels && i < p->cfg->n_instruments; i++)
+        free(p->labels[i]);
     free(p->entries);
     free(p->labels);
     conditions_free(p->conds, p->n_conds);
@@ -577,8 +512,10 @@ int plan_build(struct vsc_store *s, int64_t run_id, const struct plan *p, int64_
         free(x.identity);
         x.identity = NULL;
     }
-    if (!rc) rc = vsc_store_commit(s);
-    else vsc_store_rollback(s);
+    if (!rc)
+        rc = vsc_store_commit(s);
+    else
+        vsc_store_rollback(s);
     free(x.order);
     *out_cells = x.n_cells;
     return rc;

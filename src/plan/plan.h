@@ -4,20 +4,9 @@
 
 #include <jansson.h>
 
+#include "plan/cell.h"
 #include "valscope/config.h"
 #include "valscope/store.h"
-
-/* The identity of a model that goes into every cache key: two models never share answers. */
-char *plan_model_identity(const struct vsc_model_cfg *m);
-
-/* Cache key (64 hex digits + NUL) of a request: hash of identity, body and sample index. */
-void plan_cache_key(char out[65], const char *identity, const char *body, int sample);
-
-/* The request body of a cell (malloc'd JSON, sorted keys): `params` with the served model name,
- * `messages` (borrowed) and, with an integer seed, seed + sample (each sample its own draw).
- * `n_logprob_options` > 0 asks for a one-token answer with that many top logprobs (5..20). */
-char *plan_request_body(const struct vsc_model_cfg *m, const json_t *params, json_t *messages,
-                        int sample, size_t n_logprob_options);
 
 /* A config's plan, loaded and validated but not written: instruments, conditions, params. */
 struct plan;

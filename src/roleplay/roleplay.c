@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan/cell.h"
 #include "stats/stats.h"
 #include "util/jsonout.h"
 #include "score/run_ins.h"
@@ -218,33 +219,34 @@ static struct persona_acc *get_persona(struct ins_acc *a, long long seed, long i
  * this pseudo seed (left out of seed correlations) and indexed in order of appearance. */
 #define FILE_SEED (-2LL)
 
-/* "persona:<seed>:<index>" or "persona:file:<id>" -> 1; "baseline" -> 0; else -1. */
+/* A persona condition (cell_condition_parse) -> 1 with its seed and index; "baseline" -> 0;
+ * else -1. */
 static int parse_condition(struct ins_acc *a, const char *cond, long long *seed, long *index)
 {
-    if (!strcmp(cond, "baseline")) return 0;
-    if (strncmp(cond, "persona:", 8)) return -1;
-    if (!strncmp(cond + 8, "file:", 5)) {
-        const char *id = cond + 13;
-        *seed = FILE_SEED;
-        for (size_t i = 0; i < a->n_file_ids; i++)
-            if (!strcmp(a->file_ids[i], id)) {
-                *index = (long)i;
-                return 1;
-            }
-        char **g = realloc(a->file_ids, (a->n_file_ids + 1) * sizeof *g);
-        if (!g) return -2;
-        a->file_ids = g;
-        if (!(g[a->n_file_ids] = xstrdup(id))) return -2;
-        *index = (long)a->n_file_ids++;
+    struct cell_condition cc;
+    switch (cell_condition_parse(&cc, cond)) {
+    case CELL_COND_BASELINE:
+        return 0;
+    case CELL_COND_PERSONA:
+        *seed = cc.seed;
+        *index = cc.index;
         return 1;
+    case CELL_COND_PERSONA_FILE:
+        break;
+    default:
+        return -1;
     }
-    char *end;
-    errno = 0;
-    *seed = strtoll(cond + 8, &end, 10);
-    if (errno || end == cond + 8 || *end != ':') return -1;
-    const char *p = end + 1;
-    *index = strtol(p, &end, 10);
-    if (errno || end == p || *end || *index < 0 || *index > 10000000) return -1;
+    *seed = FILE_SEED;
+    for (size_t i = 0; i < a->n_file_ids; i++)
+        if (!strcmp(a->file_ids[i], cc.file_id)) {
+            *index = (long)i;
+            return 1;
+        }
+    char **g = realloc(a->file_ids, (a->n_file_ids + 1) * sizeof *g);
+    if (!g) return -2;
+    a->file_ids = g;
+    if (!(g[a->n_file_ids] = xstrdup(cc.file_id))) return -2;
+    *index = (long)a->n_file_ids++;
     return 1;
 }
 
@@ -576,7 +578,8 @@ static int on_answer(const struct vsc_answer_row *row, void *payload)
     long long seed = 0;
     long index = 0;
     const char *cond = row->condition ? row->condition : "";
-    if (strcmp(cond, "baseline") && strncmp(cond, "persona:", 8)) return 0;
+    struct cell_condition cc;
+    if (cell_condition_parse(&cc, cond) == CELL_COND_OTHER) return 0;
     const char *model = row->model ? row->model : "";
     if (!c->run || strcmp(c->run, row->run) || strcmp(c->model, model)) {
         int rc = flush(c);
@@ -598,60 +601,29 @@ static int on_answer(const struct vsc_answer_row *row, void *payload)
     int is_persona = parse_condition(a, cond, &seed, &index);
     if (is_persona == -2) return VSC_ERR_NOMEM;
     if (is_persona < 0) return 0;
-    json_t *meta = row->meta_json ? json_loads(row->meta_json, 0, NULL) : NULL;
-    const char *dim = ins->items[item].dimension;
-    int key = ins->items[item].key;
-    json_t *mdim = json_object_get(meta, "dim");
-    if (json_is_string(mdim)) dim = json_string_value(mdim);
-    json_t *mkey = json_object_get(meta, "key");
-    if (json_is_integer(mkey)) key = (int)json_integer_value(mkey);
+    if (ins->n_options > c->order_cap) {
+        size_t *o = realloc(c->order, ins->n_options * sizeof *o);
+        if (!o) return VSC_ERR_NOMEM;
+        c->order = o;
+        c->order_cap = ins->n_options;
+    }
+    struct cell_meta meta;
+    char why[128];
+    rc = cell_meta_read(&meta, row->meta_json, ins->n_options, c->order, why, sizeof why);
+    if (rc == VSC_ERR_INPUT)
+        rc = vsc_diag_set(c->diag, NULL, 0, 0, "cell %lld: %s", (long long)row->cell_id, why);
+    const char *dim = meta.dim ? meta.dim : ins->items[item].dimension;
+    int key = meta.has_key ? meta.key : ins->items[item].key;
     long d = dim ? dim_index(a, dim) : -1;
-    const size_t *order = NULL;
-    json_t *ord = json_object_get(meta, "order");
-    if (json_is_array(ord)) {
-        if (json_array_size(ord) != ins->n_options) {
-            json_decref(meta);
-            return vsc_diag_set(c->diag, NULL, 0, 0,
-                                "cell %lld: meta order has %zu entries, the instrument %zu "
-                                "options",
-                                (long long)row->cell_id, json_array_size(ord), ins->n_options);
-        }
-        if (ins->n_options > c->order_cap) {
-            size_t *o = realloc(c->order, ins->n_options * sizeof *o);
-            if (!o) {
-                json_decref(meta);
-                return VSC_ERR_NOMEM;
-            }
-            c->order = o;
-            c->order_cap = ins->n_options;
-        }
-        for (size_t i = 0; i < ins->n_options; i++) {
-            json_int_t v = json_integer_value(json_array_get(ord, i));
-            if (v < 0 || (size_t)v >= ins->n_options) {
-                json_decref(meta);
-                return vsc_diag_set(c->diag, NULL, 0, 0, "cell %lld: bad option order",
-                                    (long long)row->cell_id);
-            }
-            c->order[i] = (size_t)v;
-        }
-        order = c->order;
-    }
+    const size_t *order = meta.order;
     struct persona_acc *p = NULL;
-    if (is_persona) {
-        if (!(p = get_persona(a, seed, index))) {
-            json_decref(meta);
-            return VSC_ERR_NOMEM;
-        }
-        json_t *attrs = json_object_get(meta, "persona");
-        if (!p->attrs_json && json_is_object(attrs)) {
-            p->attrs_json = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
-            if (!p->attrs_json) {
-                json_decref(meta);
-                return VSC_ERR_NOMEM;
-            }
-        }
+    if (!rc && is_persona && !(p = get_persona(a, seed, index))) rc = VSC_ERR_NOMEM;
+    if (!rc && p && !p->attrs_json && meta.persona) {
+        p->attrs_json = json_dumps(meta.persona, JSON_COMPACT | JSON_SORT_KEYS);
+        if (!p->attrs_json) rc = VSC_ERR_NOMEM;
     }
-    json_decref(meta);
+    cell_meta_clear(&meta);
+    if (rc) return rc;
     if (!row->status || strcmp(row->status, "ok")) return 0; /* failed or pending: no answer */
     size_t opt = 0;
     enum vsc_parse_status ps = vsc_parse_answer(&opt, row->text ? row->text : "", ins, order);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "plan/cell.h"
 #include "util/util.h"
 #include "valscope/instrument.h"
 #include "valscope/score.h"
@@ -92,9 +93,9 @@ static long answer_option(const struct vsc_instrument *ins, json_t *ans, const c
         size_t len = strlen(s);
         while (len && isspace((unsigned char)s[len - 1]))
             len--;
+        long o = option_letter_parse(s, len);
+        if (o >= 0 && (size_t)o < ins->n_options) return o;
         if (len == 1 && isalpha((unsigned char)s[0])) {
-            long o = toupper((unsigned char)s[0]) - 'A';
-            if ((size_t)o < ins->n_options) return o;
             *why = "letter beyond the instrument's options";
             return -1;
         }
@@ -128,7 +129,7 @@ struct import {
     const struct vsc_instrument *ins;
     const char *kind, *arg, *path;
     char *base_dir;
-    char *order_json; /* the identity order, shared by every cell */
+    size_t *order; /* the identity order, shared by every cell */
     struct smap runs, samples;
     struct vsc_diag *diag;
 };
@@ -185,7 +186,7 @@ static int import_line(struct import *im, const char *line, int lineno)
         goto fail;
     }
     /* null: the respondent answered but nothing could be read -> unparseable when scored */
-    char letter[2] = {0, 0};
+    char letter[OPTION_LETTER_MAX] = "";
     if (!json_is_null(ans)) {
         const char *why = NULL;
         long opt = answer_option(ins, ans, &why);
@@ -193,15 +194,9 @@ static int import_line(struct import *im, const char *line, int lineno)
             vsc_diag_set(im->diag, im->path, lineno, 0, "field 'answer': %s", why);
             goto fail;
         }
-        if (opt >= 26) {
-            vsc_diag_set(im->diag, im->path, lineno, 0,
-                         "field 'answer': instruments with more than 26 options cannot be "
-                         "imported");
-            goto fail;
-        }
-        letter[0] = (char)('A' + opt);
+        option_letter(letter, (size_t)opt);
     }
-    if (!cond) cond = xstrdup("baseline");
+    if (!cond) cond = xstrdup(CELL_BASELINE);
     rc = VSC_ERR_NOMEM;
     if (!cond) goto fail;
 
@@ -226,20 +221,18 @@ static int import_line(struct import *im, const char *line, int lineno)
     free(skey);
     if (!sample) goto fail;
 
-    json_t *m = json_object();
-    json_object_set_new(m, "respondent", json_string(resp));
-    json_object_set_new(m, "repeat", json_integer(repeat));
-    if (ins->items[it].dimension) {
-        json_object_set_new(m, "dim", json_string(ins->items[it].dimension));
-        json_object_set_new(m, "key", json_integer(ins->items[it].key));
-    }
-    json_object_set_new(m, "order", json_loads(im->order_json, 0, NULL));
-    json_object_set_new(m, "mode", json_string("text"));
-    json_object_set_new(m, "source", json_string("import"));
-    meta = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(m);
+    struct cell_meta cm = {.respondent = resp,
+                           .repeat = repeat,
+                           .position = -1,
+                           .dim = ins->items[it].dimension,
+                           .key = ins->items[it].key,
+                           .n_options = ins->n_options,
+                           .order = im->order,
+                           .mode = CELL_MODE_TEXT,
+                           .source = "import"};
+    meta = cell_meta_write(&cm);
     raw = json_dumps(ans, JSON_COMPACT | JSON_ENCODE_ANY);
-    keysrc = repeat || strcmp(cond, "baseline")
+    keysrc = repeat || strcmp(cond, CELL_BASELINE)
                  ? xasprintf("import|%s|%s|%s|%s|%s|%d", run, model, resp, ins->items[it].id, cond,
                              repeat)
                  : xasprintf("import|%s|%s|%s|%s", run, model, resp, ins->items[it].id);
@@ -283,8 +276,7 @@ int vsc_import_answers(struct vsc_store *store, const char *instrument_kind,
     char *line = NULL;
     size_t cap = 0;
     int rc, in_tx = 0, lineno = 0;
-    struct buf order;
-    buf_init(&order, 1 << 16);
+    size_t *order = NULL;
 
     if ((rc = vsc_instrument_load(&ins, instrument_kind, instrument_arg, NULL, diag))) goto fail;
     im.ins = ins;
@@ -298,11 +290,10 @@ int vsc_import_answers(struct vsc_store *store, const char *instrument_kind,
     if (instrument_arg && instrument_arg[0] != '/' && getcwd(cwd, sizeof cwd))
         im.base_dir = xstrdup(cwd);
     rc = VSC_ERR_NOMEM;
-    if (buf_puts(&order, "[")) goto fail;
+    if (!(order = malloc((ins->n_options ? ins->n_options : 1) * sizeof *order))) goto fail;
     for (size_t i = 0; i < ins->n_options; i++)
-        if (buf_printf(&order, "%s%zu", i ? "," : "", i)) goto fail;
-    if (buf_puts(&order, "]")) goto fail;
-    im.order_json = order.data;
+        order[i] = i;
+    im.order = order;
 
     if (!(fp = fopen(answers_path, "r"))) {
         vsc_diag_set(diag, answers_path, 0, 0, "cannot open: %s", strerror(errno));
@@ -335,7 +326,7 @@ fail:
     if (in_tx) vsc_store_rollback(store);
     if (fp) fclose(fp);
     free(line);
-    buf_free(&order);
+    free(order);
     free(im.base_dir);
     smap_free(&im.runs);
     smap_free(&im.samples);

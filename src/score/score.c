@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan/cell.h"
 #include "score/run_ins.h"
 #include "score/score_int.h"
 #include "stats/stats.h"
@@ -196,7 +197,7 @@ static struct acc_entry *find_acc(struct ctx *c, const char *instrument, const c
 }
 
 /* What a cell's metadata says about who answered and what was shown. */
-struct cell_meta {
+struct answer_meta {
     char *respondent;
     int repeat;
     int logprobs;
@@ -204,71 +205,33 @@ struct cell_meta {
 };
 
 static int read_meta(struct ctx *c, const struct vsc_answer_row *row,
-                     const struct vsc_instrument *ins, struct cell_meta *out)
+                     const struct vsc_instrument *ins, struct answer_meta *out)
 {
-    size_t n = ins->n_options;
-    out->repeat = 0;
-    out->logprobs = ins->answer_mode == VSC_ANSWER_LOGPROBS;
-    out->has_order = 0;
+    struct cell_meta m;
+    char why[128];
     out->respondent = NULL;
-    json_error_t err;
-    json_t *m = row->meta_json && *row->meta_json ? json_loads(row->meta_json, 0, &err) : NULL;
-    int rc = 0;
-    if (row->meta_json && *row->meta_json && !json_is_object(m)) {
-        rc = vsc_diag_set(c->diag, NULL, 0, 0, "cell %lld: meta is not a JSON object",
-                          (long long)row->cell_id);
-        goto done;
-    }
-    json_t *v = json_object_get(m, "repeat");
-    if (v) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > INT32_MAX) {
-            rc = vsc_diag_set(c->diag, NULL, 0, 0,
-                              "cell %lld: meta.repeat must be a non-negative integer",
-                              (long long)row->cell_id);
-            goto done;
-        }
-        out->repeat = (int)json_integer_value(v);
-    }
-    const char *mode = json_string_value(json_object_get(m, "mode"));
-    if (mode) out->logprobs = !strcmp(mode, "logprobs");
-    v = json_object_get(m, "order");
-    if (v) {
-        unsigned char seen[256] = {0};
-        if (!json_is_array(v) || json_array_size(v) != n || n > 256) {
-            rc = vsc_diag_set(c->diag, NULL, 0, 0,
-                              "cell %lld: meta.order must list the %zu options once each",
-                              (long long)row->cell_id, n);
-            goto done;
-        }
-        for (size_t i = 0; i < n; i++) {
-            json_t *e = json_array_get(v, i);
-            json_int_t o = json_is_integer(e) ? json_integer_value(e) : -1;
-            if (o < 0 || (size_t)o >= n || seen[o]++) {
-                rc = vsc_diag_set(c->diag, NULL, 0, 0,
-                                  "cell %lld: meta.order[%zu] is not an unused option index",
-                                  (long long)row->cell_id, i);
-                goto done;
-            }
-            c->order[i] = (size_t)o;
-        }
-        out->has_order = 1;
-    }
-    const char *resp = json_string_value(json_object_get(m, "respondent"));
-    if (resp) {
-        /* The planner names a respondent "model|condition|sample" and records the sample as
-         * the repeat; the trailing "|<repeat>" is dropped so repeats of one respondent pair
-         * up for test-retest. Units stay (respondent, repeat), so nothing else changes. */
-        size_t len = strlen(resp);
-        char suffix[24];
-        int sl = snprintf(suffix, sizeof suffix, "|%d", out->repeat);
-        if (len > (size_t)sl && !strcmp(resp + len - (size_t)sl, suffix)) len -= (size_t)sl;
-        out->respondent = xstrndup(resp, len);
-    } else {
+    int rc = cell_meta_read(&m, row->meta_json, ins->n_options, c->order, why, sizeof why);
+    if (rc == VSC_ERR_INPUT)
+        rc = vsc_diag_set(c->diag, NULL, 0, 0, "cell %lld: %s", (long long)row->cell_id, why);
+    if (rc) goto done;
+    out->repeat = m.repeat;
+    out->logprobs = m.mode != CELL_MODE_NONE ? m.mode == CELL_MODE_LOGPROBS
+                                             : ins->answer_mode == VSC_ANSWER_LOGPROBS;
+    out->has_order = m.order != NULL;
+    size_t stem = 0;
+    int sample = 0;
+    if (!m.respondent)
         out->respondent = xasprintf("s%d", row->sample);
-    }
+    else if (!cell_respondent_parse(&stem, &sample, m.respondent) && stem && sample == m.repeat)
+        /* the planner's respondent "model|condition|sample" records the sample as the repeat;
+         * it is dropped so repeats of one respondent pair up for test-retest. Units stay
+         * (respondent, repeat), so nothing else changes. */
+        out->respondent = xstrndup(m.respondent, stem);
+    else
+        out->respondent = xstrdup(m.respondent);
     if (!out->respondent) rc = VSC_ERR_NOMEM;
 done:
-    json_decref(m);
+    cell_meta_clear(&m);
     return rc;
 }
 
@@ -308,7 +271,7 @@ static int on_answer(const struct vsc_answer_row *row, void *payload)
         c->order = o;
         c->order_cap = ins->n_options;
     }
-    struct cell_meta meta;
+    struct answer_meta meta;
     if ((rc = read_meta(c, row, ins, &meta))) {
         free(meta.respondent);
         return rc;

@@ -135,30 +135,27 @@ static int add_pair_cells(struct vsc_store *store, int64_t run_id, const struct 
         for (int s = 0; s < n_samples && !rc; s++) {
             json_t *msgs = json_array();
             if (e->system)
-                json_array_append_new(msgs, json_pack("{s:s,s:s}", "role", "system", "content",
-                                                      e->system));
-            json_array_append_new(msgs, json_pack("{s:s,s:s}", "role", "user", "content",
-                                                  prompt ? prompt : ""));
-            char *text = plan_request_body(m, params, msgs, s, 0);
-            json_decref(msgs);
+                json_array_append_new(
+                    msgs, json_pack("{s:s,s:s}", "role", "system", "content", e->system));
+            json_array_append_new(
+                msgs, json_pack("{s:s,s:s}", "role", "user", "content", prompt ? prompt : ""));
             char *meta = xasprintf("{\"pair\":[%zu,%zu],\"round\":%d}", first, second, round);
-            if (!text || !meta || !prompt) rc = VSC_ERR_NOMEM;
+            if (!msgs || !meta || !prompt) rc = VSC_ERR_NOMEM;
             if (!rc) {
-                char key[65];
-                plan_cache_key(key, identity, text, s);
-                struct vsc_cell c = {.model = m->name,
-                                     .instrument = e->label,
-                                     .item = item,
-                                     .condition = "baseline",
-                                     .sample = s,
-                                     .key = key,
-                                     .meta_json = meta,
-                                     .body = text};
+                struct plan_cell c = {.model = m,
+                                      .identity = identity,
+                                      .params = params,
+                                      .messages = msgs,
+                                      .instrument = e->label,
+                                      .item = item,
+                                      .condition = CELL_BASELINE,
+                                      .sample = s,
+                                      .meta_json = meta};
                 int is_new = 0;
-                rc = vsc_store_add_cell(store, run_id, &c, &is_new);
+                rc = plan_add_cell(store, run_id, &c, &is_new);
                 *added += is_new; /* a rerun re-plans cells already stored: not new work */
             }
-            free(text);
+            json_decref(msgs);
             free(meta);
         }
         free(prompt);

@@ -3,7 +3,10 @@
  * under baseline, system-prompt and sampled-persona conditions, utility pairs over two rounds,
  * lean and stance judge cells and their repairs) are compared, as one digest, with the keys the
  * planner wrote before the cell contract had one owner (src/plan/cell.c). A changed digest means
- * every existing store would be asked again. */
+ * every existing store would be asked again.
+ *
+ * The run's params reach judge calls: a judge cell's stored request body carries them, below
+ * the judge's own temperature 0. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -94,6 +97,24 @@ static int count_cells(const char *db, const char *where)
     return n;
 }
 
+/* The stored body of the first cell of `model`, malloc'd. */
+static char *first_body(const char *db, const char *model)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(h, "SELECT body FROM cells WHERE model = ? ORDER BY id LIMIT 1", -1, &st,
+                           NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    char *body = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return body;
+}
+
 static void write_outcomes(const char *path)
 {
     tu_write_file(path, "{\"world\": [\"It rains.\", \"It snows.\", \"The sun shines.\", "
@@ -168,10 +189,51 @@ static void test_keys_unchanged(void **state)
     ts_stop(ts);
 }
 
+/* The run's params reach judge calls, under the judge's own temperature 0. */
+static void test_judge_gets_params(void **state)
+{
+    (void)state;
+    setenv("VSC_TEST_KEY", "sk-cell", 1);
+    struct ts_config tc = {.answer_mode = TS_ANSWER_HASH, .reply = reply_cb};
+    struct ts_server *ts = ts_start(&tc);
+    assert_non_null(ts);
+    char path[128], db[128];
+    snprintf(db, sizeof db, "%s/params.db", dir);
+    snprintf(path, sizeof path, "%s/params.yaml", dir);
+    tu_write_file(path,
+                  "run: params\nstore: %s\n"
+                  "params: {seed: 9, top_p: 0.5, temperature: 0.9}\n"
+                  "instruments:\n"
+                  "  - {probes: builtin:schwartz, protocol: lean, judge: j1}\n",
+                  db);
+    FILE *f = fopen(path, "a");
+    fprintf(f, MODELS, ts_url(ts), ts_url(ts), ts_url(ts));
+    fclose(f);
+    tu_run_config(path, NULL);
+    char *body = first_body(db, "j1");
+    json_t *b = json_loads(body, 0, NULL);
+    assert_non_null(b);
+    assert_string_equal(json_string_value(json_object_get(b, "model")), "judge-model");
+    assert_int_equal(json_integer_value(json_object_get(b, "seed")), 9);
+    assert_near(json_real_value(json_object_get(b, "top_p")), 0.5, 1e-12);
+    assert_true(json_is_integer(json_object_get(b, "temperature")));
+    assert_int_equal(json_integer_value(json_object_get(b, "temperature")), 0);
+    json_decref(b);
+    free(body);
+    /* the probe calls keep the run's temperature */
+    body = first_body(db, "m1");
+    b = json_loads(body, 0, NULL);
+    assert_near(json_real_value(json_object_get(b, "temperature")), 0.9, 1e-12);
+    json_decref(b);
+    free(body);
+    ts_stop(ts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keys_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_judge_gets_params, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
