@@ -29,6 +29,9 @@ int ev_read_tag(char **out, const char *reply, const char *tag);
 int ev_read_tags(char ***out, size_t *out_n, const char *reply, const char *tag, size_t max);
 void ev_strv_free(char **v, size_t n);
 
+/* Narrows [*s, *s + *len) to its text without leading and trailing whitespace. */
+void ev_trim(const char **s, size_t *len);
+
 /* ---- AdAEM opinion ------------------------------------------------------------------------ */
 
 enum ev_stance { EV_STANCE_NO = 0, EV_STANCE_YES = 1, EV_STANCE_NEUTRAL = 2 };

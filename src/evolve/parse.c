@@ -31,7 +31,7 @@ static int next_line(struct line *out, const char **pos)
     return 1;
 }
 
-static void trim(const char **s, size_t *len)
+void ev_trim(const char **s, size_t *len)
 {
     while (*len && isspace((unsigned char)**s))
         (*s)++, (*len)--;
@@ -45,11 +45,11 @@ static const char *after_tag(struct line ln, const char *tag, size_t *out_len)
 {
     const char *s = ln.s;
     size_t len = ln.len, tl = strlen(tag);
-    trim(&s, &len);
+    ev_trim(&s, &len);
     if (len < tl || strncasecmp(s, tag, tl) != 0) return NULL;
     s += tl;
     len -= tl;
-    trim(&s, &len);
+    ev_trim(&s, &len);
     *out_len = len;
     return len ? s : NULL;
 }
@@ -184,8 +184,8 @@ static int add_point(struct ev_opinion *op, const char *text)
     const char *colon = strchr(text, ':');
     const char *p = text, *j = colon ? colon + 1 : "";
     size_t plen = colon ? (size_t)(colon - text) : strlen(text), jlen = strlen(j);
-    trim(&p, &plen);
-    trim(&j, &jlen);
+    ev_trim(&p, &plen);
+    ev_trim(&j, &jlen);
     if (!plen) return 0;
     struct ev_point *np = realloc(op->points, (op->n_points + 1) * sizeof *np);
     if (!np) return VSC_ERR_NOMEM;

@@ -1,8 +1,8 @@
 /* The AdAEM planner: which topic to pull next (UCB1), when a topic has plateaued and should
  * split into sub-topics. Deterministic: no clock, no randomness, only the calls made on it. */
 #include "evolve/adaem.h"
+#include "evolve/evolve.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,19 +34,10 @@ void adaem_planner_clear(struct adaem_planner *pl)
     memset(pl, 0, sizeof *pl);
 }
 
-static void trimmed(const char **s, size_t *len)
-{
-    *len = strlen(*s);
-    while (*len && isspace((unsigned char)**s))
-        (*s)++, (*len)--;
-    while (*len && isspace((unsigned char)(*s)[*len - 1]))
-        (*len)--;
-}
-
 int adaem_planner_add(struct adaem_planner *pl, const char *text, long parent)
 {
-    size_t len;
-    trimmed(&text, &len);
+    size_t len = strlen(text);
+    ev_trim(&text, &len);
     size_t seeds = 0;
     for (size_t i = 0; i < pl->n_topics; i++)
         seeds += pl->topics[i].parent < 0;
