@@ -163,7 +163,8 @@ int adaem_trueskill(struct adaem_ts_result *out, const signed char *merged, size
                     size_t n_models, size_t n_orders, uint64_t seed, const struct ts_env *env)
 {
     size_t cap = n_questions * (n_models * (n_models - (n_models > 0)) / 2), n = 0;
-    struct match *m = malloc((cap ? cap : 1) * sizeof *m);
+    /* m: the matches in question order; order o replays a copy shuffled from that order */
+    struct match *m = malloc(2 * (cap ? cap : 1) * sizeof *m), *play = m + (cap ? cap : 1);
     struct ts_rating *r = malloc((n_models ? n_models : 1) * sizeof *r);
     double *wr = calloc((n_models ? n_models : 1) * (n_orders ? n_orders : 1), sizeof *wr);
     if (!m || !r || !wr) {
@@ -183,16 +184,17 @@ int adaem_trueskill(struct adaem_ts_result *out, const signed char *merged, size
     for (size_t o = 0; o < n_orders; o++) {
         struct rng rng;
         rng_seed(&rng, seed + o);
+        memcpy(play, m, n * sizeof *m);
         for (size_t i = n; i > 1; i--) {
             size_t j = (size_t)rng_below(&rng, i);
-            struct match tmp = m[i - 1];
-            m[i - 1] = m[j];
-            m[j] = tmp;
+            struct match tmp = play[i - 1];
+            play[i - 1] = play[j];
+            play[j] = tmp;
         }
         for (size_t i = 0; i < n_models; i++)
             r[i] = (struct ts_rating){env->mu0, env->sigma0};
         for (size_t i = 0; i < n; i++)
-            ts_rate_1v1(&r[m[i].a], &r[m[i].b], m[i].outcome, env);
+            ts_rate_1v1(&r[play[i].a], &r[play[i].b], play[i].outcome, env);
         for (size_t i = 0; i < n_models; i++) {
             double s = 0;
             for (size_t j = 0; j < n_models; j++)

@@ -223,6 +223,18 @@ static void test_trueskill_planted(void **state)
     assert_true(memcmp(again, ra, sizeof ra) == 0);
     assert_true(other[0].win_rate != ra[0].win_rate);
 
+    /* order r depends only on seed + r: two orders from seed 1 average orders 1 and 2 */
+    struct adaem_ts_result o1[K], o2[K], o12[K];
+    adaem_trueskill(o1, a, Q, K, 1, 1, &env);
+    adaem_trueskill(o2, a, Q, K, 1, 2, &env);
+    adaem_trueskill(o12, a, Q, K, 2, 1, &env);
+    for (int k = 0; k < K; k++) {
+        assert_near(o12[k].mu, (o1[k].mu + o2[k].mu) / 2, 1e-9);
+        assert_near(o12[k].win_rate, (o1[k].win_rate + o2[k].win_rate) / 2, 1e-12);
+        assert_near(o12[k].sd, fabs(o1[k].win_rate - o2[k].win_rate) / sqrt(2), 1e-12);
+        assert_nan(o1[k].sd); /* one order: no spread */
+    }
+
     /* no match at all: NAN, never a number */
     signed char none[2 * K] = {-1, -1, -1, 1, -1, -1};
     struct adaem_ts_result rn[K];
