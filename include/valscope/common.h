@@ -18,6 +18,7 @@ enum vsc_status {
     VSC_ERR_UNSUPPORTED = -6, /* feature not built in (e.g. llama backend without libllama) */
     VSC_ERR_INTERNAL = -7,
     VSC_ERR_INCOMPLETE = -8,  /* a run finished but some cells have no answer */
+    VSC_ERR_BUSY = -9,        /* the store is locked by another valscope run */
 };
 
 /* Where bad input was found. Parsers fill it; `line` and `col` are 1-based, 0 when unknown. */

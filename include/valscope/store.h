@@ -11,11 +11,17 @@
 struct vsc_store;
 
 /* Opens (creating when needed) a store file. `out` is set even on failure when a handle could be
- * made, so the caller can read vsc_store_errmsg(); free it in every case. */
+ * made, so the caller can read vsc_store_errmsg(); free it in every case. An existing file that
+ * is not a valscope store (another program's SQLite database, or not SQLite at all) is refused
+ * with VSC_ERR_STORE before a byte of it is written. */
 int vsc_store_open(struct vsc_store **out, const char *path);
 /* Opens an existing store for reading only (export, score, report): never creates or changes
- * the file, and fails with VSC_ERR_STORE when it is not a valscope store. */
+ * the file. VSC_ERR_NOTFOUND when there is no such file, VSC_ERR_STORE when it is not a valscope
+ * store or cannot be read (the message says which, with SQLite's reason). */
 int vsc_store_open_read(struct vsc_store **out, const char *path);
+/* 0 when `run` (NULL: any) names a run in the store; VSC_ERR_NOTFOUND otherwise, with a message
+ * listing the runs there are. */
+int vsc_store_check_run(struct vsc_store *store, const char *run);
 void vsc_store_free(struct vsc_store *store);
 /* The last error message; borrowed, valid until the next call on the store. */
 const char *vsc_store_errmsg(const struct vsc_store *store);

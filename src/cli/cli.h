@@ -19,5 +19,9 @@ int cli_exit_code(int rc);
 const char *cli_safe(char *buf, size_t len, const char *s);
 void cli_print_diag(const char *cmd, int rc, const struct vsc_diag *d);
 int cli_usage_error(const char *fmt, const char *arg);
+/* Opens an existing store for reading and checks that `run` (NULL: any) is in it. Returns 0, or
+ * the exit status after printing why not (no such store or run: 2; unreadable, damaged or not a
+ * valscope store: 3); `out` is NULL then. */
+int cli_open_store(struct vsc_store **out, const char *cmd, const char *path, const char *run);
 
 #endif

@@ -120,17 +120,9 @@ int cli_report(int argc, char **argv)
     }
     opts.target_paths = targets;
     if (opts.n_drifts) opts.drifts = drifts;
-    if (access(store_path, R_OK) != 0) {
-        fprintf(stderr, "valscope report: %s: no such store\n", store_path);
-        goto done;
-    }
-    int rc = vsc_store_open_read(&store, store_path);
-    if (rc) {
-        fprintf(stderr, "valscope report: %s\n", vsc_store_errmsg(store));
-        ec = 3;
-        goto done;
-    }
-    rc = vsc_report_build(&rep, store, &opts, &diag);
+    if ((ec = cli_open_store(&store, "report", store_path, opts.score.run))) goto done;
+    ec = 2;
+    int rc = vsc_report_build(&rep, store, &opts, &diag);
     if (rc) {
         if (rc == VSC_ERR_STORE)
             fprintf(stderr, "valscope report: %s\n", vsc_store_errmsg(store));

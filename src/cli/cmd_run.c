@@ -144,13 +144,10 @@ int cli_export(int argc, char **argv)
             return cli_usage_error("export: unexpected argument '%s'", argv[i]);
     }
     if (!store_path) return cli_usage_error("export: missing STORE%s", "");
-    if (access(store_path, R_OK) != 0) {
-        fprintf(stderr, "valscope export: %s: no such store\n", store_path);
-        return 2;
-    }
     struct vsc_store *store = NULL;
-    int rc = vsc_store_open_read(&store, store_path);
-    if (!rc) rc = vsc_export(store, stdout, fmt, run);
+    int ec = cli_open_store(&store, "export", store_path, run);
+    if (ec) return ec;
+    int rc = vsc_export(store, stdout, fmt, run);
     if (rc == VSC_ERR_IO)
         fprintf(stderr, "valscope export: cannot write: %s\n", strerror(errno));
     else if (rc)

@@ -75,22 +75,6 @@ static int on_dilemma(const struct vsc_dilemma_record *r, void *payload)
     return 0;
 }
 
-static int open_existing(struct vsc_store **out, const char *cmd, const char *path)
-{
-    *out = NULL;
-    if (access(path, R_OK) != 0) {
-        fprintf(stderr, "valscope %s: %s: no such store\n", cmd, path);
-        return 2;
-    }
-    if (vsc_store_open_read(out, path)) {
-        fprintf(stderr, "valscope %s: %s\n", cmd, vsc_store_errmsg(*out));
-        vsc_store_free(*out);
-        *out = NULL;
-        return 3;
-    }
-    return 0;
-}
-
 int cli_score(int argc, char **argv)
 {
     const char *store_path = NULL;
@@ -123,7 +107,7 @@ int cli_score(int argc, char **argv)
     }
     if (!store_path) return cli_usage_error("score: missing STORE%s", "");
     struct vsc_store *store;
-    int ec = open_existing(&store, "score", store_path);
+    int ec = cli_open_store(&store, "score", store_path, opts.run);
     if (ec) return ec;
     struct vsc_diag diag = {0};
     int rc = vsc_score_store(store, &opts, on_record, &out, &diag);

@@ -1,5 +1,6 @@
 /* The valscope command line. Uses only the public API. Exit status: 0 success, 1 some cells
- * have no answer, 2 bad input (config, instrument, data files, usage), 3 store/system error. */
+ * have no answer, 2 bad input (config, instrument, data files, usage, a --run that names no
+ * run), 3 store/system error, 4 the store is locked by another valscope run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,8 @@ int cli_exit_code(int rc)
     case VSC_ERR_NOTFOUND:
     case VSC_ERR_UNSUPPORTED:
         return 2;
+    case VSC_ERR_BUSY:
+        return 4;
     default:
         return 3;
     }
@@ -59,6 +62,19 @@ void cli_print_diag(const char *cmd, int rc, const struct vsc_diag *d)
     vsc_diag_format(raw, sizeof(raw), d);
     cli_safe(line, sizeof(line), raw); /* messages quote config and model text */
     fprintf(stderr, "valscope %s: %s\n", cmd, line[0] ? line : vsc_strerror(rc));
+}
+
+int cli_open_store(struct vsc_store **out, const char *cmd, const char *path, const char *run)
+{
+    char safe[1024];
+    int rc = vsc_store_open_read(out, path);
+    if (!rc) rc = vsc_store_check_run(*out, run);
+    if (!rc) return 0;
+    fprintf(stderr, "valscope %s: %s\n", cmd,
+            cli_safe(safe, sizeof(safe), *out ? vsc_store_errmsg(*out) : vsc_strerror(rc)));
+    vsc_store_free(*out);
+    *out = NULL;
+    return cli_exit_code(rc);
 }
 
 int cli_usage_error(const char *fmt, const char *arg)

@@ -13,6 +13,7 @@
 #include "judge/judge_int.h"
 #include "plan/plan.h"
 #include "stats/stats.h"
+#include "store/store_int.h"
 #include "util/util.h"
 
 enum format { F_FULCRA, F_TOUCHE, F_VALUEBENCH };
@@ -312,7 +313,8 @@ static int ask_judge(struct replies *rep, const struct vsc_judge_eval_opts *o,
         rc = VSC_ERR_NOMEM;
         goto done;
     }
-    if ((rc = vsc_store_open(&store, path)) ||
+    /* judge-eval sends requests: it takes the run lock like a run does */
+    if ((rc = store_open_locked(&store, path)) ||
         (rc = vsc_store_run_begin(store, &run_id, run, o->cfg->source_text))) {
         vsc_diag_set(diag, path, 0, 0, "%s", store ? vsc_store_errmsg(store) : vsc_strerror(rc));
         goto done;

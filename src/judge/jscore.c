@@ -309,7 +309,7 @@ static int score_entry(const char *label, const char *kind, const char *arg, con
     }
     for (size_t i = 0; i < ctx.rows.n; i++)
         if (!strcmp(ctx.rows.v[i].instrument, label)) probes[n++] = &ctx.rows.v[i];
-    qsort(probes, n, sizeof *probes, probe_cmp);
+    if (n) qsort(probes, n, sizeof *probes, probe_cmp);
     g.cap_units = n;
     for (size_t d = 0; d < g.n_dims; d++) {
         struct dacc *a = &g.d[d];

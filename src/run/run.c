@@ -1,8 +1,5 @@
 /* vsc_run: open the store, plan the config into it, dispatch what is still unanswered. */
 #include <curl/curl.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +41,6 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
     struct vsc_store *store = NULL;
     char *base_dir = path_dirname(cfg->path);
     int64_t run_id = 0, planned = 0;
-    int lock_fd = -1;
     struct plan *plan = NULL;
     int rc;
     memset(diag, 0, sizeof(*diag));
@@ -65,20 +61,10 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
         if (rc == VSC_ERR_IO) rc = VSC_ERR_INPUT; /* a missing input file is bad input */
         goto done;
     }
-    /* one run at a time per store: two would send the same cells and pay twice. flock is
-     * released by the kernel when the process dies, so kill -9 leaves no stale lock. */
-    char *lock_path = xasprintf("%s.lock", cfg->store);
-    lock_fd = lock_path ? open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
-    free(lock_path);
-    if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        rc = vsc_diag_set(diag, cfg->store, 0, 0,
-                          lock_fd < 0 ? "cannot create the store's lock file"
-                                      : "another valscope run is using this store; wait for it "
-                                        "or use another store");
-        goto done;
-    }
-    if ((rc = vsc_store_open(&store, cfg->store))) {
-        vsc_diag_set(diag, cfg->store, 0, 0, "%s", vsc_store_errmsg(store));
+    /* one run at a time per store, whatever name it is reached by: two would send the same
+     * cells and pay twice (the lock is on the database file; see store_open_locked) */
+    if ((rc = store_open_locked(&store, cfg->store))) {
+        vsc_diag_set(diag, NULL, 0, 0, "%s", vsc_store_errmsg(store));
         goto done;
     }
     if ((rc = vsc_store_run_begin(store, &run_id, cfg->run_name, cfg->source_text))) {
@@ -160,7 +146,6 @@ done:
     if (out) *out = p;
     vsc_store_free(store);
     plan_free(plan);
-    if (lock_fd >= 0) close(lock_fd);
     free(base_dir);
     return rc;
 }

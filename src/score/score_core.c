@@ -500,7 +500,7 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
     int sum_agg = ins->aggregate == VSC_AGG_SUM;
 
     /* 1. answers grouped by unit, items ascending; a repeated (unit, item) is averaged */
-    qsort(a->obs, a->n_obs, sizeof *a->obs, cmp_obs);
+    if (a->n_obs) qsort(a->obs, a->n_obs, sizeof *a->obs, cmp_obs); /* obs is NULL when none */
     size_t m = 0;
     for (size_t i = 0; i < a->n_obs;) {
         size_t j = i + 1;
@@ -660,7 +660,7 @@ int sc_acc_finish(struct sc_acc *a, const struct sc_labels *labels,
     if (!w.reps) goto fail_units;
     for (size_t u = 0; u < U; u++)
         w.reps[u] = a->unit_rep[u];
-    qsort(w.reps, U, sizeof *w.reps, cmp_int);
+    if (U) qsort(w.reps, U, sizeof *w.reps, cmp_int);
     for (size_t u = 0; u < U; u++)
         if (n_reps == 0 || w.reps[n_reps - 1] != w.reps[u]) w.reps[n_reps++] = w.reps[u];
     if (n_reps > 1) {

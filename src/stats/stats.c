@@ -76,7 +76,7 @@ void st_rank(double *out_rank, const double *x, size_t n, size_t *work)
     for (size_t i = 0; i < n; i++)
         work[i] = i;
     rank_keys = x;
-    qsort(work, n, sizeof *work, cmp_idx);
+    if (n) qsort(work, n, sizeof *work, cmp_idx);
     rank_keys = NULL;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;

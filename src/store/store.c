@@ -1,15 +1,25 @@
 /* The SQLite store. WAL mode; every batch of finished requests lands in one transaction. */
 #include "store/store_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/util.h"
 
 #define SCHEMA_VERSION "1"
+/* PRAGMA application_id of a valscope store (0x56534331, "VSC1"): tells it apart from other
+ * SQLite files. */
+#define APP_ID 1448297265
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 enum {
     ST_ADD_CELL,
@@ -23,6 +33,7 @@ struct vsc_store {
     sqlite3_stmt *st[ST_COUNT];
     char errmsg[1024];
     int in_tx;
+    int lock_fd; /* the run lock (flock on the database file), -1 when not held */
 };
 
 static const char *const SCHEMA =
@@ -34,6 +45,9 @@ static const char *const SCHEMA =
     /* Fewer, larger checkpoints: each one fsyncs twice on the dispatcher's thread, and pages
      * rewritten by many small commits are copied back once. Bounds the WAL at ~40 MB. */
     "PRAGMA wal_autocheckpoint=10000;"
+    /* one transaction: a set-up cut short leaves no half store (which would be refused as a
+     * stranger's database next time) */
+    "BEGIN;"
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);"
     "CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
     " config TEXT, created_at TEXT, tool_version TEXT, plan_hash TEXT);"
@@ -49,7 +63,9 @@ static const char *const SCHEMA =
     " error TEXT, http_status INTEGER, text TEXT, finish_reason TEXT, logprobs TEXT, raw TEXT,"
     " prompt_tokens INTEGER, completion_tokens INTEGER, latency_ms REAL, attempts INTEGER,"
     " created_at TEXT);"
-    "INSERT OR IGNORE INTO meta(k, v) VALUES('schema', '" SCHEMA_VERSION "');";
+    "INSERT OR IGNORE INTO meta(k, v) VALUES('schema', '" SCHEMA_VERSION "');"
+    "PRAGMA application_id=" STR(APP_ID) ";"
+    "COMMIT;";
 
 static const char *const SQL[ST_COUNT] = {
     [ST_ADD_CELL] = "INSERT OR IGNORE INTO cells(run_id, model, instrument, item, condition, sample,"
@@ -81,22 +97,158 @@ const char *vsc_store_errmsg(const struct vsc_store *s)
     return s ? s->errmsg : "no store";
 }
 
-int vsc_store_open(struct vsc_store **out, const char *path)
+static int fail_msg(struct vsc_store *s, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail_msg(struct vsc_store *s, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* Before SQLite sees the path: a store is a regular file in an existing folder. SQLite's own
+ * message for a missing folder names neither, and a device such as /dev/null opens "fine". */
+static int check_path(struct vsc_store *s, const char *path, int create)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            return fail_msg(s, VSC_ERR_STORE,
+                            "%s: cannot open store: not a regular file (a store is an SQLite "
+                            "database file)",
+                            path);
+        return 0;
+    }
+    if (errno != ENOENT)
+        return fail_msg(s, VSC_ERR_STORE, "%s: cannot open store: %s", path, strerror(errno));
+    if (!create) return fail_msg(s, VSC_ERR_NOTFOUND, "%s: no such store", path);
+    char *dir = path_dirname(path);
+    int rc = 0;
+    if (!dir) return fail_msg(s, VSC_ERR_NOMEM, "out of memory");
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        rc = fail_msg(s, VSC_ERR_STORE,
+                      "%s: cannot open store: unable to open database file: no such directory %s",
+                      path, dir);
+    free(dir);
+    return rc;
+}
+
+/* Read-only look at what the file holds, before anything is written to it. A valscope store
+ * has our application_id or a schema row in `meta`; a writer may also take an empty database
+ * (a new file). Anything else belongs to someone else and is refused, even when its tables
+ * happen to have our names. SQLite's reason is passed on when the file cannot be read at all
+ * (not a database, malformed), so a damaged store is not called a stranger. */
+static int check_valscope(struct vsc_store *s, const char *path, int writer)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t app_id = 0;
+    int has_meta = 0, n_tables = 0, rc = 0;
+    char tables[256] = "";
+    if (sqlite3_prepare_v2(s->db, "PRAGMA application_id", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        goto unreadable;
+    app_id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (app_id == APP_ID) return 0;
+    if (app_id != 0)
+        return fail_msg(s, VSC_ERR_STORE,
+                        "%s: not a valscope store (its application_id 0x%llx belongs to another "
+                        "program); nothing was written to it",
+                        path, (unsigned long long)app_id);
+    if (sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_master WHERE type='table'", -1, &st,
+                           NULL) != SQLITE_OK)
+        goto unreadable;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (!name) continue;
+        if (!strcmp(name, "meta")) has_meta = 1;
+        size_t len = strlen(tables);
+        if (n_tables++ < 8 && len + strlen(name) + 4 < sizeof(tables))
+            snprintf(tables + len, sizeof(tables) - len, "%s'%s'", len ? ", " : "", name);
+    }
+    if (rc != SQLITE_DONE) goto unreadable;
+    sqlite3_finalize(st);
+    st = NULL;
+    /* a `meta` without our columns is someone else's: not prepared, not ours */
+    if (has_meta &&
+        sqlite3_prepare_v2(s->db, "SELECT v FROM meta WHERE k='schema'", -1, &st, NULL) ==
+            SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) goto unreadable;
+        sqlite3_finalize(st);
+        st = NULL;
+        if (rc == SQLITE_ROW) return 0;
+    }
+    if (!n_tables) {
+        if (writer) return 0; /* a new (or empty) database becomes a store */
+        return fail_msg(s, VSC_ERR_STORE,
+                        "%s: not a valscope store (an empty database: no run was stored in it)",
+                        path);
+    }
+    return fail_msg(s, VSC_ERR_STORE, "%s: not a valscope store (it holds table(s) %s%s)%s", path,
+                    tables, n_tables > 8 ? ", ..." : "",
+                    writer ? "; nothing was written to it: use a new file for the store" : "");
+unreadable:
+    rc = fail_msg(s, VSC_ERR_STORE, "%s: cannot read store: %s", path, sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The run lock: an exclusive flock on the database file itself, so a symlink or a hard link to
+ * the same store is the same lock. It is held on our own descriptor until vsc_store_free closes
+ * it after SQLite is done with the file (closing any descriptor of a file drops the process's
+ * fcntl locks, which SQLite uses); the kernel drops it when the process dies (kill -9 leaves
+ * nothing stale) and no lock file is made. */
+static int take_lock(struct vsc_store *s, const char *path)
+{
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (s->lock_fd < 0 && (errno == EACCES || errno == EROFS))
+        s->lock_fd = open(path, O_RDONLY | O_CLOEXEC); /* read-only: SQLite says so below */
+    if (s->lock_fd < 0)
+        return fail_msg(s, VSC_ERR_STORE, "%s: cannot open store: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(s->lock_fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return fail_msg(s, VSC_ERR_STORE, "%s: cannot open store: not a regular file", path);
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0) return 0;
+    if (errno == EWOULDBLOCK)
+        return fail_msg(s, VSC_ERR_BUSY,
+                        "%s: store is locked: another valscope run is using it (perhaps under "
+                        "another name: a symlink or hard link); wait for it or use another store",
+                        path);
+    return fail_msg(s, VSC_ERR_STORE, "%s: cannot lock store: %s", path, strerror(errno));
+}
+
+static int open_rw(struct vsc_store **out, const char *path, int lock)
 {
     struct vsc_store *s = calloc(1, sizeof(*s));
+    int rc;
     *out = s;
     if (!s) return VSC_ERR_NOMEM;
+    s->lock_fd = -1;
+    if ((rc = check_path(s, path, 1)) || (lock && (rc = take_lock(s, path)))) return rc;
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        snprintf(s->errmsg, sizeof(s->errmsg), "%s: cannot open store: %s", path,
-                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        return VSC_ERR_STORE;
-    }
-    sqlite3_busy_timeout(s->db, 10000);
+        SQLITE_OK)
+        return fail_msg(s, VSC_ERR_STORE, "%s: cannot open store: %s", path,
+                        s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+    if (sqlite3_db_readonly(s->db, "main") == 1)
+        return fail_msg(s, VSC_ERR_STORE,
+                        "%s: cannot write store: attempt to write a readonly database (the file "
+                        "is read-only)",
+                        path);
+    if ((rc = check_valscope(s, path, 1))) return rc;
     char *err = NULL;
     if (sqlite3_exec(s->db, SCHEMA, NULL, NULL, &err) != SQLITE_OK) {
-        snprintf(s->errmsg, sizeof(s->errmsg), "%s: not a valscope store (%s)", path,
-                 err ? err : "?");
+        char *dir = path_dirname(path);
+        fail_msg(s, VSC_ERR_STORE, "%s: cannot write store: %s%s%s%s", path, err ? err : "?",
+                 dir && access(dir, W_OK) ? " (the folder " : "",
+                 dir && access(dir, W_OK) ? dir : "",
+                 dir && access(dir, W_OK) ? " is not writable: SQLite keeps its journal there)"
+                                          : "");
+        free(dir);
         sqlite3_free(err);
         return VSC_ERR_STORE;
     }
@@ -106,30 +258,86 @@ int vsc_store_open(struct vsc_store **out, const char *path)
     return 0;
 }
 
+int vsc_store_open(struct vsc_store **out, const char *path)
+{
+    return open_rw(out, path, 0);
+}
+
+int store_open_locked(struct vsc_store **out, const char *path)
+{
+    return open_rw(out, path, 1);
+}
+
+/* A WAL store whose file and folder we may not write (an archive, another user's results)
+ * cannot even be read the ordinary way: SQLite needs to create its -shm file. Nobody can be
+ * writing such a file, so it is read as immutable. */
+static int open_immutable(struct vsc_store *s, const char *path)
+{
+    char *uri = malloc(3 * strlen(path) + 32), *o = uri;
+    if (!uri) return VSC_ERR_NOMEM;
+    o += sprintf(o, "file:");
+    for (const char *p = path; *p; p++)
+        o += strchr("%?#", *p) ? sprintf(o, "%%%02X", (unsigned char)*p) : sprintf(o, "%c", *p);
+    sprintf(o, "?immutable=1");
+    sqlite3_close(s->db);
+    s->db = NULL;
+    int rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    return rc == SQLITE_OK ? 0 : VSC_ERR_STORE;
+}
+
 int vsc_store_open_read(struct vsc_store **out, const char *path)
 {
     struct vsc_store *s = calloc(1, sizeof(*s));
+    int rc;
     *out = s;
     if (!s) return VSC_ERR_NOMEM;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        snprintf(s->errmsg, sizeof(s->errmsg), "%s: cannot open store: %s", path,
-                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        return VSC_ERR_STORE;
-    }
-    sqlite3_busy_timeout(s->db, 10000);
-    sqlite3_stmt *st = NULL;
-    int ok = sqlite3_prepare_v2(s->db, "SELECT v FROM meta WHERE k='schema'", -1, &st, NULL) ==
-                 SQLITE_OK &&
-             sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    if (!ok) {
-        snprintf(s->errmsg, sizeof(s->errmsg), "%s: not a valscope store", path);
-        return VSC_ERR_STORE;
-    }
+    s->lock_fd = -1;
+    if ((rc = check_path(s, path, 0))) return rc;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        return fail_msg(s, VSC_ERR_STORE, "%s: cannot open store: %s", path,
+                        s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+    rc = check_valscope(s, path, 0);
+    int code = sqlite3_errcode(s->db);
+    if (rc && (code == SQLITE_READONLY || code == SQLITE_CANTOPEN) && !open_immutable(s, path))
+        rc = check_valscope(s, path, 0);
+    if (rc) return rc;
     for (int i = 0; i < ST_COUNT; i++)
         if (sqlite3_prepare_v3(s->db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL))
             return store_fail(s, path);
     return 0;
+}
+
+int vsc_store_check_run(struct vsc_store *s, const char *run)
+{
+    if (!run) return 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT name FROM runs ORDER BY id", -1, &st, NULL))
+        return store_fail(s, "runs");
+    char names[768] = "";
+    size_t n = 0, len = 0;
+    int found = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (!name) continue;
+        if (!strcmp(name, run)) found = 1;
+        n++;
+        if (len + strlen(name) + 8 < sizeof(names))
+            len += (size_t)snprintf(names + len, sizeof(names) - len, "%s'%s'", len ? ", " : "",
+                                    name);
+        else if (len + 6 < sizeof(names) && !strstr(names, ", ..."))
+            len += (size_t)snprintf(names + len, sizeof(names) - len, ", ...");
+    }
+    if (rc != SQLITE_DONE) {
+        rc = store_fail(s, "runs");
+        sqlite3_finalize(st);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    if (found) return 0;
+    if (!n) return fail_msg(s, VSC_ERR_NOTFOUND, "no run '%s': the store holds no runs", run);
+    return fail_msg(s, VSC_ERR_NOTFOUND, "no run '%s'; the store's runs: %s", run, names);
 }
 
 void vsc_store_free(struct vsc_store *s)
@@ -140,6 +348,7 @@ void vsc_store_free(struct vsc_store *s)
         if (s->in_tx) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close(s->db);
     }
+    if (s->lock_fd >= 0) close(s->lock_fd); /* after SQLite closed the file: see take_lock */
     free(s);
 }
 
@@ -422,11 +631,12 @@ int vsc_store_foreach_run(struct vsc_store *s, vsc_run_cb cb, void *payload)
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "SELECT name, config FROM runs ORDER BY id", -1, &st, NULL))
         return store_fail(s, "runs");
-    int ret = 0;
-    while (sqlite3_step(st) == SQLITE_ROW)
+    int ret = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if ((ret = cb((const char *)sqlite3_column_text(st, 0),
                       (const char *)sqlite3_column_text(st, 1), payload)))
             break;
+    if (!ret && rc != SQLITE_DONE) ret = store_fail(s, "runs"); /* a damaged store says so */
     sqlite3_finalize(st);
     return ret;
 }
@@ -442,13 +652,14 @@ int vsc_store_foreach_instrument(struct vsc_store *s, const char *run, vsc_instr
                            -1, &st, NULL))
         return store_fail(s, "instruments");
     bind_text(st, 1, run);
-    int ret = 0;
+    int ret = 0, rc;
 #define T(i) ((const char *)sqlite3_column_text(st, i))
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct vsc_run_instrument ri = {T(0), T(1), T(2), T(3), T(4), T(5)};
         if ((ret = cb(&ri, payload))) break;
     }
 #undef T
+    if (!ret && rc != SQLITE_DONE) ret = store_fail(s, "instruments");
     sqlite3_finalize(st);
     return ret;
 }

@@ -31,4 +31,12 @@ int store_set_plan_hash(struct vsc_store *s, int64_t run_id, const char *hash);
 
 int store_fail(struct vsc_store *s, const char *what);
 
+/* How long a writer waits for another connection's write transaction (SQLite busy timeout). */
+#define STORE_BUSY_TIMEOUT_MS 10000
+
+/* vsc_store_open for a run that sends requests: also takes the run lock on the database file
+ * (one run per store, whatever name it is reached by). VSC_ERR_BUSY when another process holds
+ * it. The lock lives as long as the handle. */
+int store_open_locked(struct vsc_store **out, const char *path);
+
 #endif

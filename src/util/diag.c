@@ -42,6 +42,7 @@ const char *vsc_strerror(int status)
     case VSC_ERR_UNSUPPORTED: return "not supported in this build";
     case VSC_ERR_INTERNAL: return "internal error";
     case VSC_ERR_INCOMPLETE: return "some cells have no answer";
+    case VSC_ERR_BUSY: return "store is locked by another valscope run";
     }
     return "unknown status";
 }
