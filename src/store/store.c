@@ -21,12 +21,7 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-enum {
-    ST_ADD_CELL,
-    ST_PUT_ANSWER,
-    ST_PENDING,
-    ST_COUNT
-};
+enum { ST_ADD_CELL, ST_PUT_ANSWER, ST_PENDING, ST_COUNT };
 
 struct vsc_store {
     sqlite3 *db;
@@ -65,11 +60,12 @@ static const char *const SCHEMA =
     " created_at TEXT);"
     "INSERT OR IGNORE INTO meta(k, v) VALUES('schema', '" SCHEMA_VERSION "');"
     "PRAGMA application_id=" STR(APP_ID) ";"
-    "COMMIT;";
+                                         "COMMIT;";
 
 static const char *const SQL[ST_COUNT] = {
-    [ST_ADD_CELL] = "INSERT OR IGNORE INTO cells(run_id, model, instrument, item, condition, sample,"
-                    " key, meta, body) VALUES(?,?,?,?,?,?,?,?,?)",
+    [ST_ADD_CELL] =
+        "INSERT OR IGNORE INTO cells(run_id, model, instrument, item, condition, sample,"
+        " key, meta, body) VALUES(?,?,?,?,?,?,?,?,?)",
     [ST_PUT_ANSWER] =
         "INSERT INTO answers(key, model, status, error, http_status, text, finish_reason, logprobs,"
         " raw, prompt_tokens, completion_tokens, latency_ms, attempts, created_at)"
@@ -173,9 +169,8 @@ static int check_valscope(struct vsc_store *s, const char *path, int writer)
     sqlite3_finalize(st);
     st = NULL;
     /* a `meta` without our columns is someone else's: not prepared, not ours */
-    if (has_meta &&
-        sqlite3_prepare_v2(s->db, "SELECT v FROM meta WHERE k='schema'", -1, &st, NULL) ==
-            SQLITE_OK) {
+    if (has_meta && sqlite3_prepare_v2(s->db, "SELECT v FROM meta WHERE k='schema'", -1, &st,
+                                       NULL) == SQLITE_OK) {
         rc = sqlite3_step(st);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) goto unreadable;
         sqlite3_finalize(st);
@@ -243,11 +238,10 @@ static int open_rw(struct vsc_store **out, const char *path, int lock)
     char *err = NULL;
     if (sqlite3_exec(s->db, SCHEMA, NULL, NULL, &err) != SQLITE_OK) {
         char *dir = path_dirname(path);
+        int dir_ro = dir && access(dir, W_OK) != 0;
         fail_msg(s, VSC_ERR_STORE, "%s: cannot write store: %s%s%s%s", path, err ? err : "?",
-                 dir && access(dir, W_OK) ? " (the folder " : "",
-                 dir && access(dir, W_OK) ? dir : "",
-                 dir && access(dir, W_OK) ? " is not writable: SQLite keeps its journal there)"
-                                          : "");
+                 dir_ro ? " (the folder " : "", dir_ro ? dir : "",
+                 dir_ro ? " is not writable: SQLite keeps its journal there)" : "");
         free(dir);
         sqlite3_free(err);
         return VSC_ERR_STORE;
@@ -324,8 +318,8 @@ int vsc_store_check_run(struct vsc_store *s, const char *run)
         if (!strcmp(name, run)) found = 1;
         n++;
         if (len + strlen(name) + 8 < sizeof(names))
-            len += (size_t)snprintf(names + len, sizeof(names) - len, "%s'%s'", len ? ", " : "",
-                                    name);
+            len +=
+                (size_t)snprintf(names + len, sizeof(names) - len, "%s'%s'", len ? ", " : "", name);
         else if (len + 6 < sizeof(names) && !strstr(names, ", ..."))
             len += (size_t)snprintf(names + len, sizeof(names) - len, ", ...");
     }
@@ -343,7 +337,8 @@ int vsc_store_check_run(struct vsc_store *s, const char *run)
 void vsc_store_free(struct vsc_store *s)
 {
     if (!s) return;
-    for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
     if (s->db) {
         if (s->in_tx) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close(s->db);
@@ -379,8 +374,10 @@ int vsc_store_rollback(struct vsc_store *s)
 
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
-    if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(st, i);
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
 }
 
 static int step_done(struct vsc_store *s, sqlite3_stmt *st, const char *what)
@@ -411,8 +408,10 @@ int vsc_store_run_begin(struct vsc_store *s, int64_t *out_run_id, const char *ru
     if (sqlite3_prepare_v2(s->db, "SELECT id FROM runs WHERE name=?1", -1, &st, NULL))
         return store_fail(s, "run");
     bind_text(st, 1, run);
-    if (sqlite3_step(st) != SQLITE_ROW) rc = store_fail(s, "run");
-    else *out_run_id = sqlite3_column_int64(st, 0);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        rc = store_fail(s, "run");
+    else
+        *out_run_id = sqlite3_column_int64(st, 0);
 done:
     sqlite3_finalize(st);
     return rc;

@@ -177,7 +177,8 @@ static void test_lock_symlink_and_hardlink(void **state)
     snprintf(aerr, sizeof aerr, "%s/a.err", f.dir);
     FILE *fp = fopen(prompts, "w");
     assert_non_null(fp);
-    for (int i = 0; i < N; i++) fprintf(fp, "{\"id\": \"p%d\", \"prompt\": \"Prompt %d\"}\n", i, i);
+    for (int i = 0; i < N; i++)
+        fprintf(fp, "{\"id\": \"p%d\", \"prompt\": \"Prompt %d\"}\n", i, i);
     fclose(fp);
     struct ts_server *ts = ts_start(&(struct ts_config){.latency_ms = 250});
     tu_write_file(f.config,
@@ -200,7 +201,8 @@ static void test_lock_symlink_and_hardlink(void **state)
         execl(cli, cli, "run", f.config, (char *)NULL);
         _exit(127);
     }
-    for (int i = 0; i < 1000 && ts_requests(ts) == 0; i++) usleep(10 * 1000);
+    for (int i = 0; i < 1000 && ts_requests(ts) == 0; i++)
+        usleep(10 * 1000);
     assert_true(ts_requests(ts) > 0); /* A holds the store and is sending */
 
     assert_int_equal(vsc(&f, "run", f.config, "--store", sym, NULL), 4);
@@ -406,10 +408,9 @@ static void test_model_without_readable_answers(void **state)
     free(rows);
     assert_int_equal(n_items, 60);
     snprintf(cfg2, sizeof cfg2, "%s/two.yaml", f.dir);
-    tu_write_file(cfg2,
-                  "run: r1\nmodels:\n  - name: simA\n    backend: sim\n    seed: 1\n"
-                  "  - name: banana\n    backend: replay\n    file: banana.jsonl\n"
-                  "instruments:\n  - builtin: schwartz\nsamples: 1\n");
+    tu_write_file(cfg2, "run: r1\nmodels:\n  - name: simA\n    backend: sim\n    seed: 1\n"
+                        "  - name: banana\n    backend: replay\n    file: banana.jsonl\n"
+                        "instruments:\n  - builtin: schwartz\nsamples: 1\n");
     char db2[160];
     snprintf(db2, sizeof db2, "%s/two.db", f.dir);
     assert_int_equal(vsc(&f, "run", cfg2, "--store", db2, NULL), 0);
