@@ -5,22 +5,25 @@
  *     x = k * theta[d] + acquiescence + item_offset + noise * N(0,1)
  * in standard units, mapped onto the option values (the scale's midpoint plus x quarter-ranges)
  * and rounded to the nearest option. Everything is seeded by (seed, item, condition, sample),
- * so a rerun gives the same answers. */
+ * so a rerun gives the same answers. Requests that are not rating items go to the text agents
+ * of sim_text.c (evolve prompts), and anything they do not recognise gets the fixed `text`. */
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/backend.h"
+#include "backends/sim.h"
 #include "util/util.h"
 
-struct sim {
-    json_t *profile; /* dimension -> theta */
-    uint64_t seed;
-    double noise;
-    double acquiescence;
-    char *text;
-};
+static void sim_close(void *state)
+{
+    struct sim *s = state;
+    if (!s) return;
+    json_decref(s->profile);
+    free(s->text);
+    sim_text_free(s->agents);
+    free(s);
+}
 
 static int sim_open(void **state, const struct vsc_model_cfg *m, const char *base_dir,
                     struct vsc_diag *diag)
@@ -55,9 +58,9 @@ static int sim_open(void **state, const struct vsc_model_cfg *m, const char *bas
     static const char *const numbers[] = {"noise", "acquiescence", NULL};
     for (const char *const *nk = numbers; *nk; nk++) {
         json_t *nv = json_object_get(o, *nk);
-        if (nv && (!json_is_number(nv) ||
-                   json_number_value(nv) < (strcmp(*nk, "noise") ? -10 : 0) ||
-                   json_number_value(nv) > 10)) {
+        if (nv &&
+            (!json_is_number(nv) || json_number_value(nv) < (strcmp(*nk, "noise") ? -10 : 0) ||
+             json_number_value(nv) > 10)) {
             json_decref(o);
             free(s);
             return vsc_diag_set(diag, "", m->line, 0,
@@ -81,22 +84,17 @@ static int sim_open(void **state, const struct vsc_model_cfg *m, const char *bas
     s->acquiescence = json_number_value(json_object_get(o, "acquiescence"));
     const char *text = json_string_value(json_object_get(o, "text"));
     s->text = strdup(text ? text : "This is a simulated answer from valscope's sim backend.");
+    int rc = s->text ? sim_text_open(&s->agents, o, s->profile, m, base_dir, diag) : VSC_ERR_NOMEM;
     json_decref(o);
+    if (rc) {
+        sim_close(s);
+        return rc;
+    }
     *state = s;
     return 0;
 }
 
-static void sim_close(void *state)
-{
-    struct sim *s = state;
-    if (!s) return;
-    json_decref(s->profile);
-    free(s->text);
-    free(s);
-}
-
-/* The respondent's true score on a dimension: from the profile, else drawn from the seed. */
-static double theta(const struct sim *s, const char *dim)
+double sim_theta(const struct sim *s, const char *dim)
 {
     json_t *v = json_object_get(s->profile, dim);
     if (v) return json_number_value(v);
@@ -131,7 +129,7 @@ static int answer_item(const struct sim *s, json_t *meta, const struct backend_r
     struct rng ri;
     rng_seed(&ri, hash64(req->item) ^ 0xabcdefULL);
     double offset = 0.25 * rng_normal(&ri); /* item difficulty, shared by all respondents */
-    double mu = (dim ? key * theta(s, dim) : 0) + s->acquiescence + offset;
+    double mu = (dim ? key * sim_theta(s, dim) : 0) + s->acquiescence + offset;
     double x = mu + s->noise * rng_normal(&r);
     double mid = (lo + hi) / 2, quarter = (hi - lo) / 4;
     double target = mid + x * quarter, target_mu = mid + mu * quarter;
@@ -182,6 +180,8 @@ static int sim_answer(void *state, const struct backend_request *req, struct bac
     int rc = 0;
     if (meta && json_array_size(json_object_get(meta, "order")) > 0) {
         rc = answer_item(s, meta, req, reply);
+    } else if ((rc = sim_text_answer(s, req, reply)) != 0) {
+        rc = rc < 0 ? rc : 0;
     } else {
         reply->text = strdup(s->text);
         reply->finish_reason = strdup("stop");
