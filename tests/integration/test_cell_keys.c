@@ -1,7 +1,7 @@
 /* The cell contract keeps stored stores valid: the cache keys of every kind of planned cell
  * (questionnaire items in text and logprobs mode with rotated, reversed and shuffled options
  * under baseline, system-prompt and sampled-persona conditions, utility pairs over two rounds,
- * lean and stance judge cells and their repairs) are compared, as one digest, with the keys the
+ * lean and stance judge cells) are compared, as one digest, with the keys the
  * planner wrote before the cell contract had one owner (src/plan/cell.c). A changed digest means
  * every existing store would be asked again.
  *
@@ -129,13 +129,31 @@ static const char MODELS[] =
     "  - {name: j1, backend: openai, base_url: %s, model: judge-model, api_key_env: "
     "VSC_TEST_KEY}\n";
 
-static void test_keys_unchanged(void **state)
+/* A test server answering probes with a hash of the request and the judge with a rating. */
+static struct ts_server *start_server(void)
 {
-    (void)state;
     setenv("VSC_TEST_KEY", "sk-cell", 1);
     struct ts_config tc = {.answer_mode = TS_ANSWER_HASH, .reply = reply_cb};
     struct ts_server *ts = ts_start(&tc);
     assert_non_null(ts);
+    return ts;
+}
+
+/* Writes `head` plus the models and judges at `ts` as config `path` and runs it. */
+static void run_config(const char *path, const char *head, const struct ts_server *ts)
+{
+    tu_write_file(path, "%s", head);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fprintf(f, MODELS, ts_url(ts), ts_url(ts), ts_url(ts));
+    fclose(f);
+    tu_run_config(path, NULL);
+}
+
+static void test_keys_unchanged(void **state)
+{
+    (void)state;
+    struct ts_server *ts = start_server();
     char cwd[512], path[128], db[128], outcomes[128];
     assert_non_null(getcwd(cwd, sizeof cwd));
     snprintf(db, sizeof db, "%s/keys.db", dir);
@@ -144,8 +162,8 @@ static void test_keys_unchanged(void **state)
 
     /* items and utility pairs under the run's params */
     snprintf(path, sizeof path, "%s/items.yaml", dir);
-    tu_write_file(path,
-                  "run: items\nstore: %s\nsamples: 2\n"
+    char *head =
+        xasprintf("run: items\nstore: %s\nsamples: 2\n"
                   "params: {temperature: 0.5, seed: 3, max_tokens: 8}\n"
                   "conditions: {baseline: true, system_prompts: {\"terse|odd\": Be terse.}, "
                   "personas: 2, persona_seeds: [1, 7]}\n"
@@ -156,28 +174,22 @@ static void test_keys_unchanged(void **state)
                   " repeats: 2}\n"
                   "  - {utility: outcomes.json, max_pairs: 7, initial_degree: 2, batch: 2}\n",
                   db, cwd, cwd);
-    FILE *f = fopen(path, "a");
-    fprintf(f, MODELS, ts_url(ts), ts_url(ts), ts_url(ts));
-    fclose(f);
-    tu_run_config(path, NULL);
+    run_config(path, head, ts);
+    free(head);
 
-    /* judge cells (lean, stance with repairs) of a run without params */
+    /* judge cells (lean, stance) of a run without params */
     snprintf(path, sizeof path, "%s/judged.yaml", dir);
-    tu_write_file(path,
-                  "run: judged\nstore: %s\n"
-                  "instruments:\n"
-                  "  - {probes: builtin:schwartz, protocol: lean, judge: j1}\n"
-                  "  - {probes: builtin:schwartz, name: st, protocol: stance, judge: j1}\n",
-                  db);
-    f = fopen(path, "a");
-    fprintf(f, MODELS, ts_url(ts), ts_url(ts), ts_url(ts));
-    fclose(f);
-    tu_run_config(path, NULL);
+    head = xasprintf("run: judged\nstore: %s\n"
+                     "instruments:\n"
+                     "  - {probes: builtin:schwartz, protocol: lean, judge: j1}\n"
+                     "  - {probes: builtin:schwartz, name: st, protocol: stance, judge: j1}\n",
+                     db);
+    run_config(path, head, ts);
+    free(head);
 
     char digest[65];
     int n = 0;
     keys_digest(digest, &n, db);
-    print_message("cells %d digest %s\n", n, digest);
     /* every kind of cell is in the digest */
     assert_int_equal(count_cells(db, "model = 'j1'"), 2 * 2 * 100);
     assert_int_equal(count_cells(db, "instrument LIKE 'utility:%'"), 56);
@@ -193,23 +205,17 @@ static void test_keys_unchanged(void **state)
 static void test_judge_gets_params(void **state)
 {
     (void)state;
-    setenv("VSC_TEST_KEY", "sk-cell", 1);
-    struct ts_config tc = {.answer_mode = TS_ANSWER_HASH, .reply = reply_cb};
-    struct ts_server *ts = ts_start(&tc);
-    assert_non_null(ts);
+    struct ts_server *ts = start_server();
     char path[128], db[128];
     snprintf(db, sizeof db, "%s/params.db", dir);
     snprintf(path, sizeof path, "%s/params.yaml", dir);
-    tu_write_file(path,
-                  "run: params\nstore: %s\n"
-                  "params: {seed: 9, top_p: 0.5, temperature: 0.9}\n"
-                  "instruments:\n"
-                  "  - {probes: builtin:schwartz, protocol: lean, judge: j1}\n",
-                  db);
-    FILE *f = fopen(path, "a");
-    fprintf(f, MODELS, ts_url(ts), ts_url(ts), ts_url(ts));
-    fclose(f);
-    tu_run_config(path, NULL);
+    char *head = xasprintf("run: params\nstore: %s\n"
+                           "params: {seed: 9, top_p: 0.5, temperature: 0.9}\n"
+                           "instruments:\n"
+                           "  - {probes: builtin:schwartz, protocol: lean, judge: j1}\n",
+                           db);
+    run_config(path, head, ts);
+    free(head);
     char *body = first_body(db, "j1");
     json_t *b = json_loads(body, 0, NULL);
     assert_non_null(b);

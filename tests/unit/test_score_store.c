@@ -215,6 +215,38 @@ static void test_cells_of_every_kind(void **state)
     assert_non_null(strstr(d.msg, "meta.order"));
 }
 
+/* more than 26 options: answers name them by two letters (AA = 27th), as the prompt shows them */
+static void test_import_many_options(void **state)
+{
+    struct fixture *f = *state;
+    char ins[160];
+    snprintf(ins, sizeof ins, "%s/wide.yaml", f->dir);
+    FILE *fp = fopen(ins, "w");
+    assert_non_null(fp);
+    fprintf(fp, "id: wide\nsystem: schwartz\nscale:\n");
+    for (int i = 1; i <= 30; i++)
+        fprintf(fp, "  - {label: level %d, value: %d}\n", i, i);
+    fprintf(fp, "items:\n  - {id: b1, dimension: benevolence, text: Helping comes first.}\n");
+    fclose(fp);
+    tu_write_file(f->answers,
+                  "{\"model\":\"m\",\"run\":\"w\",\"respondent\":\"p0\",\"item\":\"b1\","
+                  "\"answer\":\"AB\"}\n"
+                  "{\"model\":\"m\",\"run\":\"w\",\"respondent\":\"p1\",\"item\":\"b1\","
+                  "\"answer\":\"ad\"}\n"
+                  "{\"model\":\"m\",\"run\":\"w\",\"respondent\":\"p2\",\"item\":\"b1\","
+                  "\"answer\":\"Z\"}\n");
+    struct vsc_diag d = {0};
+    if (vsc_import_answers(f->store, "file", ins, f->answers, &d)) fail_msg("%s", d.msg);
+    struct got g = {0};
+    struct vsc_score_opts o = {.n_boot = 50, .seed = 5};
+    assert_int_equal(vsc_score_store(f->store, &o, collect, &g, &d), 0);
+    /* AB = option 28, AD = 30, Z = 26 */
+    const struct vsc_score_record *b = find(&g, "w", "benevolence");
+    assert_int_equal(b->n, 3);
+    assert_int_equal(b->n_unparseable, 0);
+    assert_near(b->mean, (28.0 + 30.0 + 26.0) / 3.0, 1e-12);
+}
+
 static void test_bad_import_lines(void **state)
 {
     struct fixture *f = *state;
@@ -282,6 +314,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_import_and_score, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cells_of_every_kind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_many_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_import_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_instrument, setup, teardown),
     };
