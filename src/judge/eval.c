@@ -320,7 +320,7 @@ static int ask_judge(struct replies *rep, const struct vsc_judge_eval_opts *o,
         goto done;
     }
     if ((rc = vsc_store_begin(store))) goto done;
-    json_t *params = json_loads(o->cfg->params_json ? o->cfg->params_json : "{}", 0, NULL);
+    json_t *params = judge_run_params(o->cfg->params_json);
     json_t *fixed = judge_fixed_params();
     if (!params || !fixed) rc = VSC_ERR_NOMEM;
     for (size_t i = 0; !rc && i < t->n; i++) {

@@ -158,6 +158,11 @@ void judge_reading_clear(struct judge_reading *r);
 /* What a judge call sets over the run's params (plan_cell.fixed): temperature 0, since a
  * judge reads rather than improvises. A new object (json_decref it), NULL when out of memory. */
 json_t *judge_fixed_params(void);
+/* The run's params (its `params_json`, NULL for none) as a judge call takes them: without the
+ * keys that bound or reshape a reply (max_tokens, stop, n, ...), which a run sets for its
+ * one-letter answers and which would cut a judge's JSON short. A new object, NULL when out of
+ * memory or unreadable. */
+json_t *judge_run_params(const char *params_json);
 /* Label stages (relevance, valence) read token probabilities where the backend returns them:
  * their calls ask for 5 top logprobs and at most JUDGE_LABEL_MAX_TOKENS tokens; 0 for the
  * others. */

@@ -96,6 +96,21 @@ json_t *judge_fixed_params(void)
     return json_pack("{s:i}", "temperature", 0);
 }
 
+json_t *judge_run_params(const char *params_json)
+{
+    static const char *const reply_shape[] = {
+        "max_tokens",   "max_completion_tokens", "stop", "n", "logprobs",
+        "top_logprobs", "response_format",       NULL};
+    json_t *p = json_loads(params_json ? params_json : "{}", 0, NULL);
+    if (!json_is_object(p)) {
+        json_decref(p);
+        return NULL;
+    }
+    for (const char *const *k = reply_shape; *k; k++)
+        json_object_del(p, *k);
+    return p;
+}
+
 size_t judge_logprob_options(enum judge_stage st)
 {
     return st == JS_RELEVANCE || st == JS_VALENCE ? 5 : 0;

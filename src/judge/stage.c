@@ -213,7 +213,7 @@ static int stage_entry(const char *label, const char *kind, const char *arg, con
         judge_ctx_close(&ctx);
         return rc;
     }
-    json_t *params = json_loads(s->cfg->params_json ? s->cfg->params_json : "{}", 0, NULL);
+    json_t *params = judge_run_params(s->cfg->params_json);
     json_t *fixed = judge_fixed_params();
     struct planner p = {.store = s->store,
                         .run_id = s->run_id,

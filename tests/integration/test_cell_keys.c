@@ -210,7 +210,7 @@ static void test_judge_gets_params(void **state)
     snprintf(db, sizeof db, "%s/params.db", dir);
     snprintf(path, sizeof path, "%s/params.yaml", dir);
     char *head = xasprintf("run: params\nstore: %s\n"
-                           "params: {seed: 9, top_p: 0.5, temperature: 0.9}\n"
+                           "params: {seed: 9, top_p: 0.5, temperature: 0.9, max_tokens: 8}\n"
                            "instruments:\n"
                            "  - {probes: builtin:schwartz, protocol: lean, judge: j1}\n",
                            db);
@@ -224,6 +224,8 @@ static void test_judge_gets_params(void **state)
     assert_near(json_real_value(json_object_get(b, "top_p")), 0.5, 1e-12);
     assert_true(json_is_integer(json_object_get(b, "temperature")));
     assert_int_equal(json_integer_value(json_object_get(b, "temperature")), 0);
+    /* a run's one-letter max_tokens would cut the judge's JSON short */
+    assert_null(json_object_get(b, "max_tokens"));
     json_decref(b);
     free(body);
     /* the probe calls keep the run's temperature */
