@@ -76,4 +76,8 @@ int vsc_dilemma_score(struct vsc_store *store, const struct vsc_dilemma_opts *op
 
 int vsc_dilemma_write_json(FILE *fp, const struct vsc_dilemma_record *rec);
 
+/* One record as a row of `valscope score`'s table (header first when `n_shown` is 0). Returns
+ * 1 when written, VSC_ERR_IO on a write error. */
+int vsc_dilemma_write_table(FILE *fp, const struct vsc_dilemma_record *rec, size_t n_shown);
+
 #endif

@@ -90,8 +90,9 @@ struct vsc_instrument {
 };
 
 /* Loads an instrument from a `KIND:ARG` spec: builtin:schwartz, builtin:mft, pvqrr:FILE,
- * valuebench:FILE[#QUESTIONNAIRE], psychobench:FILE[#NAME], prompts:FILE, file:FILE.yaml.
- * Relative paths are resolved against `base_dir` (may be NULL for the cwd). */
+ * valuebench:FILE[#QUESTIONNAIRE], psychobench:FILE[#NAME], prompts:FILE, file:FILE.yaml, and
+ * every other kind of the kind table (docs/internals/kinds.md). Relative paths are resolved
+ * against `base_dir` (may be NULL for the cwd). */
 int vsc_instrument_load(struct vsc_instrument **out, const char *kind, const char *arg,
                         const char *base_dir, struct vsc_diag *diag);
 void vsc_instrument_free(struct vsc_instrument *ins);

@@ -68,4 +68,9 @@ int vsc_roleplay_score(struct vsc_store *store, const struct vsc_roleplay_opts *
 /* One record as one line of JSON (NAN as null, absent strings left out). */
 int vsc_roleplay_write_json(FILE *fp, const struct vsc_roleplay_record *rec);
 
+/* One record as a row of `valscope score`'s table, the section's header first when `n_shown`
+ * (rows already written) is 0. Returns 1 when written, 0 when the table leaves the record out
+ * (--json has every record), VSC_ERR_IO on a write error. */
+int vsc_roleplay_write_table(FILE *fp, const struct vsc_roleplay_record *rec, size_t n_shown);
+
 #endif

@@ -72,6 +72,14 @@ typedef int (*vsc_score_cb)(const struct vsc_score_record *rec, void *payload);
 int vsc_score_store(struct vsc_store *store, const struct vsc_score_opts *opts, vsc_score_cb cb,
                     void *payload, struct vsc_diag *diag);
 
+/* Scores every kind of measurement in `store` (each kind's scorer once, in the order of the
+ * kind table, then the analyses across kinds such as role-play) and writes the records to
+ * `fp`: one JSON line each when `json`, else a terminal table per section. `opts` may be NULL.
+ * `out_n` gets the number of records written (the table leaves some to --json). Returns 0,
+ * VSC_ERR_INPUT (diag), VSC_ERR_STORE (vsc_store_errmsg), VSC_ERR_NOMEM or VSC_ERR_IO. */
+int vsc_score_all(struct vsc_store *store, const struct vsc_score_opts *opts, FILE *fp, int json,
+                  size_t *out_n, struct vsc_diag *diag);
+
 /* Writes a record as one line of JSON (keys: model run condition system instrument kind
  * dimension mean sd n ci_low ci_high alpha omega retest unparseable, then n_respondents
  * n_unparseable n_failed n_pending entropy and norms; NAN as null). Returns 0 or

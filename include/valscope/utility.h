@@ -2,10 +2,11 @@
  * would you prefer" questions over a set of outcomes, a Thurstonian model fitted to the
  * answers, active selection of the next pairs, and transitivity.
  *
- * In a run, `- utility: outcomes.json` registers the outcomes; the later stage (plan_stages)
- * plans a sparse random regular graph of pairs, and after each dispatch fits the model and
- * plans the next round of pairs where utilities are close and degrees low, up to a budget of
- * about 2 N log2 N pairs. Each pair is asked in both orders, `repeats` samples each. */
+ * In a run, `- utility: outcomes.json` registers the outcomes; the later stage (the utility
+ * row of the kind table) plans a sparse random regular graph of pairs, and after each
+ * dispatch fits the model and plans the next round of pairs where utilities are close and
+ * degrees low, up to a budget of about 2 N log2 N pairs. Each pair is asked in both orders,
+ * `repeats` samples each. */
 #ifndef VALSCOPE_UTILITY_H
 #define VALSCOPE_UTILITY_H
 
@@ -114,5 +115,9 @@ int vsc_utility_score(struct vsc_store *store, const struct vsc_utility_opts *op
 
 /* One record as one line of JSON (NAN as null). */
 int vsc_utility_write_json(FILE *fp, const struct vsc_utility_record *rec);
+
+/* One record as a row of `valscope score`'s table (header first when `n_shown` is 0). Returns
+ * 1 when written, 0 when the table leaves it out (per-outcome records: --json), VSC_ERR_IO. */
+int vsc_utility_write_table(FILE *fp, const struct vsc_utility_record *rec, size_t n_shown);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kinds/kind.h"
 #include "util/util.h"
 #include "util/yamljson.h"
 
@@ -19,14 +20,6 @@ static const char *const MODEL_KEYS[] = {
     /* llama */ "model_path", "n_ctx", "threads", "n_batch", "n_parallel", "chat_template",
     "flash_attn", NULL};
 static const char *const BACKENDS[] = {"openai", "sim", "replay", "llama", NULL};
-static const char *const INSTRUMENT_KINDS[] = {"prompts",     "builtin", "pvqrr",
-                                               "valuebench",  "psychobench", "file",
-                                               "probes",      "dailydilemmas", "utility", NULL};
-static const char *const INSTRUMENT_KEYS[] = {
-    "protocol", "judge", "answer_mode", "option_order", "shuffle", "repeats", "persona",
-    "system_prompt", "name", "stance_mode", "repair",
-    /* utility */ "prompt", "max_pairs", "initial_degree", "batch", "seed", NULL};
-
 static int in_list(const char *s, const char *const *list)
 {
     for (; *list; list++)
@@ -199,9 +192,40 @@ static int parse_models(struct vsc_model_cfg **out, size_t *out_n, const struct 
     return 0;
 }
 
+static int some_kind_takes(const char *key)
+{
+    const struct kind *k;
+    for (size_t i = 0; (k = kind_at(i)); i++)
+        if (kind_takes_key(k, key)) return 1;
+    return 0;
+}
+
+/* A key of another kind, e.g. 'protocol' on a questionnaire: named with the kinds it is for. */
+static int check_applies(const struct yj_doc *doc, json_t *v, const struct kind *k,
+                         struct vsc_diag *diag)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(v, key, val)
+    {
+        if (kind_find(key) || kind_takes_key(k, key)) continue;
+        struct buf owners;
+        buf_init(&owners, 4096);
+        const struct kind *o;
+        for (size_t i = 0; (o = kind_at(i)); i++)
+            if (kind_takes_key(o, key))
+                buf_printf(&owners, "%s%s", owners.len ? ", " : "", o->name);
+        int rc = yj_error(diag, doc, val, "instrument: '%s' applies to %s only, not %s", key,
+                          owners.data ? owners.data : "", k->name);
+        buf_free(&owners);
+        return rc;
+    }
+    return 0;
+}
+
 /* protocol / judge / stance_mode / repair: checked here, so a typo is caught before the
  * probes are paid for rather than when the judge stage starts. */
-static int check_judged(const struct yj_doc *doc, json_t *v, const char *kind, struct vsc_diag *diag)
+static int check_judged(const struct yj_doc *doc, json_t *v, struct vsc_diag *diag)
 {
     static const char *const protocols[] = {"lean", "stance", "gpv", NULL};
     static const char *const modes[] = {"all", "each", NULL};
@@ -209,9 +233,6 @@ static int check_judged(const struct yj_doc *doc, json_t *v, const char *kind, s
            *m = json_object_get(v, "stance_mode"), *r = json_object_get(v, "repair");
     if (p && (!json_is_string(p) || !in_list(json_string_value(p), protocols)))
         return yj_error(diag, doc, p, "instrument: 'protocol' must be lean, stance or gpv");
-    if (p && strcmp(kind, "probes"))
-        return yj_error(diag, doc, p, "instrument: 'protocol' applies to probes only, not %s",
-                        kind);
     if (p && !j) return yj_error(diag, doc, v, "instrument: 'protocol' needs a 'judge'");
     if (j && !p) return yj_error(diag, doc, j, "instrument: 'judge' needs a 'protocol'");
     if (j && !json_is_string(j)) return yj_error(diag, doc, j, "instrument: 'judge' must be a name");
@@ -228,8 +249,9 @@ static int parse_instrument(struct vsc_instrument_cfg *ic, const struct yj_doc *
     int line, col;
     yj_where(doc, v, &line, &col);
     ic->line = line;
-    char *all = join_list(INSTRUMENT_KINDS);
-    int rc = 0;
+    char *all = kind_names_joined();
+    int rc = all ? 0 : VSC_ERR_NOMEM;
+    if (rc) return rc;
     if (json_is_string(v)) { /* "KIND:ARG" */
         const char *s = json_string_value(v), *colon = strchr(s, ':');
         if (!colon) {
@@ -247,7 +269,7 @@ static int parse_instrument(struct vsc_instrument_cfg *ic, const struct yj_doc *
         json_t *val;
         json_object_foreach(v, key, val)
         {
-            if (in_list(key, INSTRUMENT_KINDS)) {
+            if (kind_find(key)) {
                 if (ic->kind) {
                     rc = yj_error(diag, doc, val, "instrument has two kinds ('%s' and '%s')",
                                   ic->kind, key);
@@ -259,8 +281,8 @@ static int parse_instrument(struct vsc_instrument_cfg *ic, const struct yj_doc *
                 }
                 ic->kind = strdup(key);
                 ic->arg = strdup(json_string_value(val));
-            } else if (!in_list(key, INSTRUMENT_KEYS)) {
-                char *keys = join_list(INSTRUMENT_KEYS);
+            } else if (!some_kind_takes(key)) {
+                char *keys = kind_keys_joined();
                 rc = yj_error(diag, doc, val,
                               "unknown key '%s' in instrument (kinds: %s; options: %s)", key, all,
                               keys);
@@ -272,7 +294,8 @@ static int parse_instrument(struct vsc_instrument_cfg *ic, const struct yj_doc *
             rc = yj_error(diag, doc, v, "instrument needs one of: %s", all);
             goto done;
         }
-        if ((rc = check_judged(doc, v, ic->kind, diag))) goto done;
+        if ((rc = check_applies(doc, v, kind_find(ic->kind), diag))) goto done;
+        if ((rc = check_judged(doc, v, diag))) goto done;
         ic->options_json = dump(v);
     } else {
         rc = yj_error(diag, doc, v, "instrument must be KIND: ARG (kinds: %s)", all);

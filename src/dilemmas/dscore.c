@@ -313,3 +313,16 @@ int vsc_dilemma_write_json(FILE *fp, const struct vsc_dilemma_record *r)
     json_object_set_new(o, "n_unparseable", json_integer((json_int_t)r->n_unparseable));
     return jout_line(fp, o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 }
+
+int vsc_dilemma_write_table(FILE *fp, const struct vsc_dilemma_record *r, size_t n_shown)
+{
+    if (!n_shown &&
+        fprintf(fp,
+                "\nmoral dilemmas (chosen - neglected, per category)\n%-20s %-10s %-24s %8s %18s\n",
+                "model", "theory", "category", "value", "95% CI") < 0)
+        return VSC_ERR_IO;
+    if (fprintf(fp, "%-20.20s %-10.10s %-24.24s %8.3f [%7.3f, %7.3f]\n", r->model, r->theory,
+                r->category, r->value, r->ci_low, r->ci_high) < 0)
+        return VSC_ERR_IO;
+    return 1;
+}

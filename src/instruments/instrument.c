@@ -1,4 +1,4 @@
-/* Instruments: loading by kind, ownership, lookup and rendering items into chat messages. */
+/* Instruments: ownership, lookup and rendering items into chat messages. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,9 +6,6 @@
 #include "instruments/ins_internal.h"
 #include "util/letter.h"
 #include "util/util.h"
-#include "dilemmas/dilemmas_int.h"
-#include "utility/utility_int.h"
-#include "valscope/judge.h"
 
 /* Arrays grow by doubling at powers of two, so no capacity field is needed in the public
  * struct: when n is 0 or a power of two the block is full (or absent). */
@@ -139,70 +136,6 @@ long vsc_instrument_find_item(const struct vsc_instrument *ins, const char *item
     for (size_t i = 0; i < ins->n_items; i++)
         if (ins->items[i].alias && strcmp(ins->items[i].alias, item_id) == 0) return (long)i;
     return -1;
-}
-
-/* Splits "FILE#NAME" at the last '#'; *name_out is NULL when there is none. */
-static int split_hash(char **file_out, char **name_out, const char *arg)
-{
-    *file_out = *name_out = NULL;
-    const char *h = strrchr(arg, '#');
-    *file_out = h ? xstrndup(arg, (size_t)(h - arg)) : xstrdup(arg);
-    if (h) *name_out = xstrdup(h + 1);
-    if (!*file_out || (h && !*name_out)) {
-        free(*file_out);
-        free(*name_out);
-        return VSC_ERR_NOMEM;
-    }
-    return 0;
-}
-
-int vsc_instrument_load(struct vsc_instrument **out, const char *kind, const char *arg,
-                        const char *base_dir, struct vsc_diag *diag)
-{
-    *out = NULL;
-    char *file = NULL, *name = NULL, *path = NULL;
-    int rc;
-    if (!kind || !*kind) return vsc_diag_set(diag, NULL, 0, 0, "instrument kind is empty");
-    if (!arg || !*arg)
-        return vsc_diag_set(diag, NULL, 0, 0, "instrument '%s' needs an argument (%s:...)", kind,
-                            kind);
-    if (strcmp(kind, "builtin") == 0) return ins_load_builtin(out, arg, diag);
-    if (strcmp(kind, "probes") == 0) return vsc_probes_load(out, arg, base_dir, diag);
-
-    int hashed = strcmp(kind, "valuebench") == 0 || strcmp(kind, "psychobench") == 0;
-    if (hashed)
-        rc = split_hash(&file, &name, arg);
-    else
-        rc = (file = xstrdup(arg)) ? 0 : VSC_ERR_NOMEM;
-    if (rc) goto fail;
-    if (!(path = path_join(base_dir, file))) {
-        rc = VSC_ERR_NOMEM;
-        goto fail;
-    }
-    if (strcmp(kind, "prompts") == 0)
-        rc = ins_load_prompts(out, path, diag);
-    else if (strcmp(kind, "file") == 0)
-        rc = ins_load_decl_file(out, path, diag);
-    else if (strcmp(kind, "pvqrr") == 0)
-        rc = ins_load_pvqrr(out, path, diag);
-    else if (strcmp(kind, "valuebench") == 0)
-        rc = ins_load_valuebench(out, path, name, diag);
-    else if (strcmp(kind, "psychobench") == 0)
-        rc = ins_load_psychobench(out, path, name, diag);
-    else if (strcmp(kind, "dailydilemmas") == 0)
-        rc = dilemmas_load_instrument(out, path, diag);
-    else if (strcmp(kind, "utility") == 0)
-        rc = utility_load_instrument(out, path, diag);
-    else
-        rc = vsc_diag_set(diag, NULL, 0, 0,
-                          "unknown instrument kind '%s' (builtin, file, prompts, pvqrr, "
-                          "valuebench, psychobench, probes, dailydilemmas, utility)",
-                          kind);
-fail:
-    free(file);
-    free(name);
-    free(path);
-    return rc;
 }
 
 /* ---- rendering ---------------------------------------------------------------------------- */

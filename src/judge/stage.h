@@ -1,4 +1,4 @@
-/* The judge stage, registered in src/plan/stages.c. */
+/* The judge stage: the probes row of the kind table (src/kinds/kinds.c) names it. */
 #ifndef VSC_JUDGE_STAGE_H
 #define VSC_JUDGE_STAGE_H
 

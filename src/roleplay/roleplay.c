@@ -699,3 +699,24 @@ int vsc_roleplay_write_json(FILE *fp, const struct vsc_roleplay_record *r)
         json_object_set_new(o, "n_unparseable", json_integer((json_int_t)r->n_unparseable));
     return jout_line(fp, o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 }
+
+/* The table shows role-play only where personas were used. */
+int vsc_roleplay_write_table(FILE *fp, const struct vsc_roleplay_record *r, size_t n_shown)
+{
+    if (!strcmp(r->kind, "convergence") || !strcmp(r->kind, "seed_correlation") ||
+        (r->condition && !strcmp(r->condition, "baseline")))
+        return 0;
+    if (!n_shown && fprintf(fp, "\nrole-play (%s)\n%-20s %-14s %-18s %-12s %10s %8s\n",
+                            "inertia, steerability, effect sizes; --json for every record", "model",
+                            "kind", "dimension", "level", "value", "n") < 0)
+        return VSC_ERR_IO;
+    char level[64] = "";
+    if (r->attribute)
+        snprintf(level, sizeof(level), "%s=%s", r->attribute, r->level ? r->level : "");
+    else if (r->condition)
+        snprintf(level, sizeof(level), "%s", r->condition);
+    if (fprintf(fp, "%-20.20s %-14s %-18.18s %-12.12s %10.3f %8zu\n", r->model, r->kind,
+                r->dimension ? r->dimension : "-", level, r->value, r->n) < 0)
+        return VSC_ERR_IO;
+    return 1;
+}

@@ -6,7 +6,7 @@
 #include "backends/backend.h"
 #include "dispatch/dispatch.h"
 #include "plan/plan.h"
-#include "plan/stages.h"
+#include "kinds/kind.h"
 #include "store/store_int.h"
 #include "util/util.h"
 #include "valscope/run.h"
@@ -126,11 +126,7 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
         if (round) dispatch_rearm(disp);
         rc = dispatch_drain(disp);
         int64_t added = 0;
-        for (const stage_fn *st = plan_stages; !rc && *st; st++) {
-            int64_t a = 0;
-            rc = (*st)(store, run_id, cfg, base_dir, &a, diag);
-            added += a;
-        }
+        if (!rc) rc = kind_run_stages(store, run_id, cfg, base_dir, &added, diag);
         if (rc || !added) break;
         p.total += added;
     }

@@ -218,3 +218,19 @@ int vsc_utility_write_json(FILE *fp, const struct vsc_utility_record *r)
     json_object_set_new(o, "n", json_integer((json_int_t)r->n));
     return jout_line(fp, o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 }
+
+/* Per-outcome records are for --json; the table shows each model's fit. */
+int vsc_utility_write_table(FILE *fp, const struct vsc_utility_record *r, size_t n_shown)
+{
+    if (strcmp(r->kind, "utility_fit")) return 0;
+    if (!n_shown &&
+        fprintf(fp, "\npreference utilities (Thurstonian fit; --json for every outcome)\n") < 0)
+        return VSC_ERR_IO;
+    if (fprintf(fp,
+                "%-20.20s pairs %zu  accuracy %.3f  log-loss %.3f  held-out accuracy %.3f  "
+                "intransitive triads %.3f\n",
+                r->model, r->n_pairs, r->accuracy, r->log_loss, r->heldout_accuracy,
+                r->intransitive) < 0)
+        return VSC_ERR_IO;
+    return 1;
+}

@@ -1,5 +1,5 @@
-/* Private interface of the utility module: the instrument loader (routed by
- * vsc_instrument_load for kind "utility") and the later stage (in plan_stages). */
+/* Private interface of the utility module: the instrument loader and the later stage, both
+ * named by the utility row of the kind table (src/kinds/kinds.c). */
 #ifndef VSC_UTILITY_INT_H
 #define VSC_UTILITY_INT_H
 
