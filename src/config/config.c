@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kinds/kind.h"
+#include "config/kinds.h"
 #include "util/util.h"
 #include "util/yamljson.h"
 
@@ -192,31 +192,85 @@ static int parse_models(struct vsc_model_cfg **out, size_t *out_n, const struct 
     return 0;
 }
 
-static int some_kind_takes(const char *key)
+const char *const config_common_keys[] = {"answer_mode", "option_order",  "shuffle", "repeats",
+                                          "persona",     "system_prompt", "name",    NULL};
+
+static int is_kind(const char *name)
 {
-    const struct kind *k;
-    for (size_t i = 0; (k = kind_at(i)); i++)
-        if (kind_takes_key(k, key)) return 1;
+    const char *n;
+    const char *const *keys;
+    for (size_t i = 0; config_kind_at(i, &n, &keys); i++)
+        if (!strcmp(n, name)) return 1;
     return 0;
 }
 
+/* 1 when `key` is an option of kind `kind` (NULL: of any kind). */
+static int takes_key(const char *kind, const char *key)
+{
+    if (in_list(key, config_common_keys)) return 1;
+    const char *n;
+    const char *const *keys;
+    for (size_t i = 0; config_kind_at(i, &n, &keys); i++)
+        if ((!kind || !strcmp(n, kind)) && keys && in_list(key, keys)) return 1;
+    return 0;
+}
+
+char *config_kind_names(void)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    const char *n;
+    const char *const *keys;
+    for (size_t i = 0; config_kind_at(i, &n, &keys); i++)
+        buf_printf(&b, "%s%s", i ? ", " : "", n);
+    return buf_take(&b);
+}
+
+/* 1 when keys[at] came before: a common key, one of an earlier kind, or earlier in `keys`. */
+static int listed_before(size_t kind_i, const char *const *keys, size_t at)
+{
+    if (in_list(keys[at], config_common_keys)) return 1;
+    for (size_t j = 0; j < at; j++)
+        if (!strcmp(keys[j], keys[at])) return 1;
+    const char *n;
+    const char *const *earlier;
+    for (size_t i = 0; i < kind_i && config_kind_at(i, &n, &earlier); i++)
+        if (earlier && in_list(keys[at], earlier)) return 1;
+    return 0;
+}
+
+/* Every option key, once: the common ones, then each kind's own in table order. */
+static char *all_keys(void)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    for (const char *const *p = config_common_keys; *p; p++)
+        buf_printf(&b, "%s%s", p != config_common_keys ? ", " : "", *p);
+    const char *n;
+    const char *const *keys;
+    for (size_t i = 0; config_kind_at(i, &n, &keys); i++)
+        for (size_t j = 0; keys && keys[j]; j++)
+            if (!listed_before(i, keys, j)) buf_printf(&b, ", %s", keys[j]);
+    return buf_take(&b);
+}
+
 /* A key of another kind, e.g. 'protocol' on a questionnaire: named with the kinds it is for. */
-static int check_applies(const struct yj_doc *doc, json_t *v, const struct kind *k,
+static int check_applies(const struct yj_doc *doc, json_t *v, const char *kind,
                          struct vsc_diag *diag)
 {
     const char *key;
     json_t *val;
     json_object_foreach(v, key, val)
     {
-        if (kind_find(key) || kind_takes_key(k, key)) continue;
+        if (is_kind(key) || takes_key(kind, key)) continue;
         struct buf owners;
         buf_init(&owners, 4096);
-        const struct kind *o;
-        for (size_t i = 0; (o = kind_at(i)); i++)
-            if (kind_takes_key(o, key))
-                buf_printf(&owners, "%s%s", owners.len ? ", " : "", o->name);
+        const char *n;
+        const char *const *keys;
+        for (size_t i = 0; config_kind_at(i, &n, &keys); i++)
+            if (keys && in_list(key, keys)) buf_printf(&owners, "%s%s", owners.len ? ", " : "", n);
         int rc = yj_error(diag, doc, val, "instrument: '%s' applies to %s only, not %s", key,
-                          owners.data ? owners.data : "", k->name);
+                          owners.data ? owners.data : "", kind);
         buf_free(&owners);
         return rc;
     }
@@ -249,7 +303,7 @@ static int parse_instrument(struct vsc_instrument_cfg *ic, const struct yj_doc *
     int line, col;
     yj_where(doc, v, &line, &col);
     ic->line = line;
-    char *all = kind_names_joined();
+    char *all = config_kind_names();
     int rc = all ? 0 : VSC_ERR_NOMEM;
     if (rc) return rc;
     if (json_is_string(v)) { /* "KIND:ARG" */
@@ -269,7 +323,7 @@ static int parse_instrument(struct vsc_instrument_cfg *ic, const struct yj_doc *
         json_t *val;
         json_object_foreach(v, key, val)
         {
-            if (kind_find(key)) {
+            if (is_kind(key)) {
                 if (ic->kind) {
                     rc = yj_error(diag, doc, val, "instrument has two kinds ('%s' and '%s')",
                                   ic->kind, key);
@@ -281,8 +335,8 @@ static int parse_instrument(struct vsc_instrument_cfg *ic, const struct yj_doc *
                 }
                 ic->kind = strdup(key);
                 ic->arg = strdup(json_string_value(val));
-            } else if (!some_kind_takes(key)) {
-                char *keys = kind_keys_joined();
+            } else if (!takes_key(NULL, key)) {
+                char *keys = all_keys();
                 rc = yj_error(diag, doc, val,
                               "unknown key '%s' in instrument (kinds: %s; options: %s)", key, all,
                               keys);
@@ -294,7 +348,7 @@ static int parse_instrument(struct vsc_instrument_cfg *ic, const struct yj_doc *
             rc = yj_error(diag, doc, v, "instrument needs one of: %s", all);
             goto done;
         }
-        if ((rc = check_applies(doc, v, kind_find(ic->kind), diag))) goto done;
+        if ((rc = check_applies(doc, v, ic->kind, diag))) goto done;
         if ((rc = check_judged(doc, v, diag))) goto done;
         ic->options_json = dump(v);
     } else {

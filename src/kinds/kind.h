@@ -4,8 +4,8 @@
  * the scorer loop of `valscope score` are all read off the table, so adding a kind is one
  * folder and one row (docs/internals/kinds.md).
  *
- * This header uses public types only, so the config can read the table without pulling in the
- * feature modules the table wires together. */
+ * The config sits below the table and reads it through config/kinds.h, which kinds.c
+ * implements. */
 #ifndef VSC_KIND_H
 #define VSC_KIND_H
 
@@ -59,26 +59,16 @@ struct kind_scorer {
 struct kind {
     const char *name; /* as written in a config: `- NAME: ARG` */
     enum kind_arg arg;
-    const char *const *keys; /* option keys besides kind_common_keys; NULL-terminated or NULL */
+    const char *const *keys; /* option keys besides config_common_keys; NULL-terminated or NULL */
     int (*load)(struct vsc_instrument **out, const struct kind_source *src, struct vsc_diag *diag);
     kind_stage_fn stage;              /* NULL: the base plan is all there is */
     const struct kind_scorer *scorer; /* NULL: not scored by `valscope score`; rows may share */
 };
 
-/* Keys every kind takes (the planner reads them: answer_mode, repeats, persona...). */
-extern const char *const kind_common_keys[];
-
 /* The kind named `name`, NULL when there is none. */
 const struct kind *kind_find(const char *name);
 /* The i-th kind in table order (registered kinds last), NULL past the end. */
 const struct kind *kind_at(size_t i);
-/* 1 when `key` is an option key of `k` (its own or a common one). */
-int kind_takes_key(const struct kind *k, const char *key);
-/* "builtin, file, ..." and every option key (common ones first, then each kind's, once): for
- * messages. Malloc'd; NULL when out of memory. */
-char *kind_names_joined(void);
-char *kind_keys_joined(void);
-
 /* Adds a row after the table's own, for kinds that live outside the library (a test's toy
  * kind). `k` is borrowed and must outlive every use. Not thread-safe: register before any
  * config is read. Returns 0, VSC_ERR_INPUT when the name is taken, VSC_ERR_NOMEM when full. */

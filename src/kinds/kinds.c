@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/kinds.h"
 #include "dilemmas/dilemmas_int.h"
 #include "instruments/ins_internal.h"
 #include "judge/stage.h"
@@ -185,8 +186,6 @@ static const struct kind_scorer *const ACROSS[] = {
 
 /* ---- the table ---------------------------------------------------------------------------- */
 
-const char *const kind_common_keys[] = {"answer_mode", "option_order",  "shuffle", "repeats",
-                                        "persona",     "system_prompt", "name",    NULL};
 static const char *const PROBES_KEYS[] = {"protocol", "judge", "stance_mode", "repair", NULL};
 static const char *const UTILITY_KEYS[] = {"prompt", "max_pairs", "initial_degree",
                                            "batch",  "seed",      NULL};
@@ -229,50 +228,13 @@ int kind_register(const struct kind *k)
     return 0;
 }
 
-static int in_list(const char *const *list, const char *s)
+int config_kind_at(size_t i, const char **out_name, const char *const **out_keys)
 {
-    for (; list && *list; list++)
-        if (!strcmp(*list, s)) return 1;
-    return 0;
-}
-
-int kind_takes_key(const struct kind *k, const char *key)
-{
-    return in_list(kind_common_keys, key) || in_list(k->keys, key);
-}
-
-char *kind_names_joined(void)
-{
-    struct buf b;
-    buf_init(&b, 4096);
-    const struct kind *k;
-    for (size_t i = 0; (k = kind_at(i)); i++)
-        buf_printf(&b, "%s%s", i ? ", " : "", k->name);
-    return buf_take(&b);
-}
-
-/* A key is listed where it first appears: the common keys, then each kind's in table order. */
-static int listed_before(size_t i, const char *const *keys, const char *key)
-{
-    if (in_list(kind_common_keys, key)) return 1;
-    for (size_t j = 0; j < i; j++)
-        if (in_list(kind_at(j)->keys, key)) return 1;
-    for (; *keys != key; keys++)
-        if (!strcmp(*keys, key)) return 1;
-    return 0;
-}
-
-char *kind_keys_joined(void)
-{
-    struct buf b;
-    buf_init(&b, 4096);
-    for (const char *const *p = kind_common_keys; *p; p++)
-        buf_printf(&b, "%s%s", p != kind_common_keys ? ", " : "", *p);
-    const struct kind *k;
-    for (size_t i = 0; (k = kind_at(i)); i++)
-        for (const char *const *p = k->keys; p && *p; p++)
-            if (!listed_before(i, k->keys, *p)) buf_printf(&b, ", %s", *p);
-    return buf_take(&b);
+    const struct kind *k = kind_at(i);
+    if (!k) return 0;
+    *out_name = k->name;
+    *out_keys = k->keys;
+    return 1;
 }
 
 /* ---- loading ------------------------------------------------------------------------------ */
@@ -287,7 +249,7 @@ int vsc_instrument_load(struct vsc_instrument **out, const char *kind, const cha
         return vsc_diag_set(diag, NULL, 0, 0, "instrument '%s' needs an argument (%s:...)", kind,
                             kind);
     if (!k) {
-        char *all = kind_names_joined();
+        char *all = config_kind_names();
         int rc =
             all ? vsc_diag_set(diag, NULL, 0, 0, "unknown instrument kind '%s' (%s)", kind, all)
                 : VSC_ERR_NOMEM;
