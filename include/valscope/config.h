@@ -22,6 +22,10 @@ struct vsc_model_cfg {
     double rpm;         /* requests per minute, 0 = unlimited */
     double tpm;         /* tokens per minute, 0 = unlimited */
     int timeout_ms;     /* per request; default 120000 */
+    /* Once the reply has started, a transfer bringing fewer than low_speed_bytes per second
+     * over low_speed_seconds is cut (error "slow"); defaults 100 and 30, 0 seconds = off. */
+    int low_speed_bytes;
+    int low_speed_seconds;
     char *options_json; /* the whole model entry as a JSON object (backend-specific keys) */
     int line;           /* where the entry starts in the config file */
 };
@@ -49,10 +53,14 @@ struct vsc_config {
     char *conditions_json;    /* conditions object, "{}" when absent */
     int max_attempts;         /* per request, default 5 */
     size_t max_body_bytes;    /* response cap, default 8 MiB */
+    size_t max_request_bytes; /* request body cap, default 1 MiB */
     int concurrency;          /* global override (CLI --concurrency), 0 = per model */
     int retry_base_ms;        /* first retry backoff, doubled per attempt; default 500 */
     int retry_max_ms;         /* backoff cap; default 30000 */
-    char *source_text;        /* the config file verbatim (kept with the run) */
+    char *source_text;        /* the config file as kept with the run: verbatim but for URL
+                               * credentials, which are removed */
+    char *warning;            /* NULL, or a note for the user (credentials were found in a URL);
+                               * the library never prints: the caller shows it */
 };
 
 /* Reads and validates a config file. On bad input returns VSC_ERR_INPUT with `diag` naming

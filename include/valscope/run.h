@@ -18,6 +18,8 @@ enum vsc_error_kind {
     VSC_E_NO_CHOICES,
     VSC_E_TOO_LARGE,
     VSC_E_BACKEND, /* a local backend failed to answer */
+    VSC_E_HTTP_REDIRECT, /* a 3xx: redirects are not followed (the key would go with them) */
+    VSC_E_SLOW,          /* the reply came slower than the model's low-speed limit */
     VSC_E_COUNT
 };
 const char *vsc_error_kind_name(enum vsc_error_kind kind);

@@ -125,11 +125,21 @@ static int ends_with(const char *s, const char *suffix)
 
 char *openai_endpoint_url(const char *base_url, int is_chat)
 {
-    if (ends_with(base_url, "/chat/completions") || ends_with(base_url, "/completions"))
-        return strdup(base_url);
-    size_t n = strlen(base_url);
-    while (n > 0 && base_url[n - 1] == '/') n--;
-    return xasprintf("%.*s%s", (int)n, base_url, is_chat ? "/chat/completions" : "/completions");
+    /* the path goes before a query (?api-version=... on some hosted APIs) */
+    size_t n = strcspn(base_url, "?#");
+    char *path = xstrndup(base_url, n);
+    if (!path) return NULL;
+    const char *query = base_url + n;
+    char *url = NULL;
+    if (ends_with(path, "/chat/completions") || ends_with(path, "/completions")) {
+        url = strdup(base_url);
+    } else {
+        while (n > 0 && path[n - 1] == '/') n--;
+        url = xasprintf("%.*s%s%s", (int)n, path, is_chat ? "/chat/completions" : "/completions",
+                        query);
+    }
+    free(path);
+    return url;
 }
 
 char *openai_completions_body(const char *chat_body)

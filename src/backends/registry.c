@@ -25,6 +25,7 @@ const char *vsc_error_kind_name(enum vsc_error_kind kind)
         [VSC_E_HTTP_5XX] = "http_5xx",  [VSC_E_HTTP_4XX] = "http_4xx",
         [VSC_E_TIMEOUT] = "timeout",    [VSC_E_CONNECTION] = "connection",
         [VSC_E_BAD_JSON] = "bad_json",  [VSC_E_NO_CHOICES] = "no_choices",
-        [VSC_E_TOO_LARGE] = "too_large", [VSC_E_BACKEND] = "backend"};
+        [VSC_E_TOO_LARGE] = "too_large", [VSC_E_BACKEND] = "backend",
+        [VSC_E_HTTP_REDIRECT] = "http_redirect", [VSC_E_SLOW] = "slow"};
     return (unsigned)kind < VSC_E_COUNT ? names[kind] : "unknown";
 }

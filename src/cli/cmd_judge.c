@@ -58,6 +58,7 @@ int cli_judge_eval(int argc, char **argv)
         cli_print_diag("judge-eval", rc, &diag);
         return cli_exit_code(rc);
     }
+    if (cfg->warning) fprintf(stderr, "valscope judge-eval: warning: %s\n", cfg->warning);
     vsc_config_apply_env(cfg);
     struct vsc_judge_eval_opts o = {
         .cfg = cfg, .judge = judge, .labels = labels, .store_path = store, .limit = limit};

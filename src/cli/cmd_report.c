@@ -131,20 +131,10 @@ int cli_report(int argc, char **argv)
         ec = cli_exit_code(rc);
         goto done;
     }
-    if (html) {
-        FILE *fp = fopen(html, "w");
-        if (!fp) {
-            fprintf(stderr, "valscope report: %s: %s\n", html, strerror(errno));
-            ec = 3;
-            goto done;
-        }
-        rc = vsc_report_write_html(fp, rep);
-        if (fclose(fp) && !rc) rc = VSC_ERR_IO;
-        if (rc) {
-            fprintf(stderr, "valscope report: %s: %s\n", html, vsc_strerror(rc));
-            ec = cli_exit_code(rc);
-            goto done;
-        }
+    if (html && (rc = vsc_report_write_html_file(html, rep, &diag))) {
+        cli_print_diag("report", rc, &diag);
+        ec = cli_exit_code(rc);
+        goto done;
     }
     if (csv && (rc = vsc_report_write_csv(rep, csv, &diag))) {
         cli_print_diag("report", rc, &diag);

@@ -83,6 +83,8 @@ int cli_run(int argc, char **argv)
     if (concurrency) cfg->concurrency = concurrency;
     vsc_config_apply_env(cfg);
     char safe[512];
+    if (cfg->warning)
+        fprintf(stderr, "valscope run: warning: %s\n", cli_safe(safe, sizeof(safe), cfg->warning));
     for (size_t i = 0; i < cfg->n_models; i++) {
         const struct vsc_model_cfg *m = &cfg->models[i];
         if (!strcmp(m->backend, "sim"))

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/atomic_file.h"
 #include "util/readers.h"
 #include "util/util.h"
 #include "util/yamljson.h"
@@ -261,6 +262,21 @@ static char *slug(const char *s)
     return out;
 }
 
+struct generated {
+    const struct vsc_target *t;
+    int line;
+};
+
+static int write_generated(FILE *fp, void *payload)
+{
+    const struct generated *g = payload;
+    fprintf(fp,
+            "# Generated from %s, line %d. The mapping from cultural orientations to basic\n"
+            "# values is an approximation (docs/targets.md).\n",
+            "the orientation CSV", g->line);
+    return vsc_target_write(fp, g->t);
+}
+
 int vsc_targets_from_orientations(size_t *out_n, const char *csv_path, const char *out_dir,
                                   struct vsc_diag *diag)
 {
@@ -345,23 +361,9 @@ int vsc_targets_from_orientations(size_t *out_n, const char *csv_path, const cha
                                .dims = dims,
                                .scores = values,
                                .weights = weights};
-        rc = VSC_ERR_NOMEM;
-        FILE *fp = NULL;
-        if (id && name && path) {
-            rc = VSC_ERR_IO;
-            fp = fopen(path, "w");
-            if (!fp)
-                vsc_diag_set(diag, path, 0, 0, "cannot write: %s", strerror(errno));
-            else {
-                fprintf(fp,
-                        "# Generated from %s, line %d. The mapping from cultural orientations "
-                        "to basic\n# values is an approximation (docs/targets.md).\n",
-                        "the orientation CSV", line);
-                rc = vsc_target_write(fp, &t);
-                if (fclose(fp) && !rc) rc = VSC_ERR_IO;
-                if (rc) vsc_diag_set(diag, path, 0, 0, "write failed");
-            }
-        }
+        struct generated g = {&t, line};
+        rc =
+            id && name && path ? atomic_file_write(path, write_generated, &g, diag) : VSC_ERR_NOMEM;
         free(id);
         free(name);
         free(file);

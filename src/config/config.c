@@ -5,16 +5,17 @@
 #include <string.h>
 
 #include "config/kinds.h"
+#include "util/redact.h"
 #include "util/util.h"
 #include "util/yamljson.h"
 
 static const char *const TOP_KEYS[] = {"store",       "run",        "models",       "judges",
                                        "instruments", "samples",    "params",       "conditions",
                                        "max_attempts", "max_body_bytes", "concurrency",
-                                       "retry_base_ms", "retry_max_ms", NULL};
+                                       "retry_base_ms", "retry_max_ms", "max_request_bytes", NULL};
 static const char *const MODEL_KEYS[] = {
     "name", "backend", "base_url", "base_urls", "model", "api_key_env", "api", "concurrency", "rpm",
-    "tpm", "timeout_ms",
+    "tpm", "timeout_ms", "low_speed_bytes", "low_speed_seconds",
     /* sim */ "profile", "seed", "noise", "acquiescence", "text",
     /* replay */ "file",
     /* llama */ "model_path", "n_ctx", "threads", "n_batch", "n_parallel", "chat_template",
@@ -122,6 +123,8 @@ static int parse_model(struct vsc_model_cfg *m, const struct yj_doc *doc, json_t
     m->line = line;
     m->concurrency = 16;
     m->timeout_ms = 120000;
+    m->low_speed_bytes = 100;
+    m->low_speed_seconds = 30;
     if (!json_is_object(obj)) return yj_error(diag, doc, obj, "%s must be a mapping", what);
     if ((rc = check_keys(doc, obj, MODEL_KEYS, what, diag))) return rc;
     if ((rc = get_string(&m->name, doc, obj, "name", 1, what, diag))) return rc;
@@ -145,6 +148,9 @@ static int parse_model(struct vsc_model_cfg *m, const struct yj_doc *doc, json_t
                         "%s '%s': 'api' must be chat or completions", what, m->name);
     if ((rc = get_int(&m->concurrency, doc, obj, "concurrency", 1, 100000, what, diag))) return rc;
     if ((rc = get_int(&m->timeout_ms, doc, obj, "timeout_ms", 1, 86400000, what, diag))) return rc;
+    if ((rc = get_int(&m->low_speed_bytes, doc, obj, "low_speed_bytes", 1, 1 << 30, what, diag)) ||
+        (rc = get_int(&m->low_speed_seconds, doc, obj, "low_speed_seconds", 0, 86400, what, diag)))
+        return rc;
     if ((rc = get_number(&m->rpm, doc, obj, "rpm", 0, 1e9, what, diag))) return rc;
     if ((rc = get_number(&m->tpm, doc, obj, "tpm", 0, 1e12, what, diag))) return rc;
     json_t *urls[2] = {json_object_get(obj, "base_url"), json_object_get(obj, "base_urls")};
@@ -375,10 +381,19 @@ int vsc_config_parse(struct vsc_config **out, const char *text, size_t len, cons
     struct vsc_config *c = calloc(1, sizeof(*c));
     if (!c) return VSC_ERR_NOMEM;
     c->path = strdup(name ? name : "<config>");
-    c->source_text = xstrndup(text, len);
+    /* the copy kept with the run has no credentials; requests use base_urls as written */
+    char *verbatim = xstrndup(text, len);
+    int had_secrets = 0;
+    c->source_text = verbatim ? redact_urls(verbatim, &had_secrets) : NULL;
+    free(verbatim);
+    if (had_secrets)
+        c->warning = strdup("a URL in the config carries credentials (user:password@ or a key "
+                            "in the query); they are kept out of the store, reports and exports "
+                            "(put the key in the environment variable named by api_key_env)");
     c->samples = 1;
     c->max_attempts = 5;
     c->max_body_bytes = 8u << 20;
+    c->max_request_bytes = 1u << 20;
     c->retry_base_ms = 500;
     c->retry_max_ms = 30000;
     int rc = yj_parse(&doc, text, len, c->path, diag);
@@ -404,6 +419,10 @@ int vsc_config_parse(struct vsc_config **out, const char *text, size_t len, cons
     double cap = (double)c->max_body_bytes;
     if ((rc = get_number(&cap, doc, root, "max_body_bytes", 1024, 1e10, "config", diag))) goto fail;
     c->max_body_bytes = (size_t)cap;
+    cap = (double)c->max_request_bytes;
+    if ((rc = get_number(&cap, doc, root, "max_request_bytes", 1024, 1e9, "config", diag)))
+        goto fail;
+    c->max_request_bytes = (size_t)cap;
 
     json_t *models = json_object_get(root, "models");
     if (!models) {
@@ -528,5 +547,6 @@ void vsc_config_free(struct vsc_config *c)
     free(c->params_json);
     free(c->conditions_json);
     free(c->source_text);
+    free(c->warning);
     free(c);
 }

@@ -60,6 +60,10 @@ struct job {
     struct endpoint *ep;
     char *send_body; /* completions API only: the chat body converted (chat sends cell.body) */
     int too_large;
+    int too_slow;
+    double window_ms;    /* low-speed check: start of the current window, 0 until a byte came */
+    double window_bytes; /* bytes received when the window started */
+    double header_bytes;
     long http_status;
     struct backend_reply reply;
 };
@@ -88,8 +92,8 @@ struct dispatcher {
 int dispatch_backoff_ms(int attempt, int base_ms, int max_ms, int retry_after_ms, double u01)
 {
     if (retry_after_ms >= 0) {
-        int cap = max_ms > 120000 ? max_ms : 120000;
-        int ra = retry_after_ms < cap ? retry_after_ms : cap;
+        /* retry_max_ms caps the server's wish too: a waiting retry holds a concurrency slot */
+        int ra = retry_after_ms < max_ms ? retry_after_ms : max_ms;
         return ra + (int)(u01 * 100); /* a little jitter so a crowd does not return at once */
     }
     double d = base_ms;
@@ -130,6 +134,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 {
     struct job *j = userp;
     size_t len = size * n;
+    j->header_bytes += (double)len;
+    if (!j->window_ms) j->window_ms = now_ms(); /* the reply has started */
     static const char name[] = "retry-after:";
     if (len > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
         char v[128];
@@ -142,10 +148,50 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
     return len;
 }
 
+/* Cuts a reply that trickles: once it has started, each window of low_speed_seconds must bring
+ * low_speed_bytes per second (headers count). Waiting for the server to start answering is
+ * left to timeout_ms, so a model that thinks long before replying is not cut. */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    struct job *j = userp;
+    const struct vsc_model_cfg *m = j->m->cfg;
+    if (m->low_speed_seconds <= 0 || !j->window_ms) return 0;
+    double now = now_ms(), got = (double)dlnow + j->header_bytes;
+    if (now - j->window_ms < m->low_speed_seconds * 1000.0) return 0;
+    if (got - j->window_bytes < (double)m->low_speed_bytes * m->low_speed_seconds) {
+        j->too_slow = 1;
+        return 1; /* abort: CURLE_ABORTED_BY_CALLBACK */
+    }
+    j->window_ms = now;
+    j->window_bytes = got;
+    return 0;
+}
+
 static int is_retryable(enum vsc_error_kind k)
 {
     return k == VSC_E_HTTP_429 || k == VSC_E_HTTP_5XX || k == VSC_E_TIMEOUT ||
-           k == VSC_E_CONNECTION || k == VSC_E_BAD_JSON || k == VSC_E_NO_CHOICES;
+           k == VSC_E_CONNECTION || k == VSC_E_BAD_JSON || k == VSC_E_NO_CHOICES || k == VSC_E_SLOW;
+}
+
+/* "HTTP 302 redirect to HOST": the host the server points at, never the rest of the URL (it may
+ * carry credentials). */
+static char *redirect_detail(CURL *e, long status)
+{
+    char *to = NULL, *host = NULL;
+    curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &to);
+    CURLU *u = to ? curl_url() : NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, to, 0) == CURLUE_OK)
+        curl_url_get(u, CURLUPART_HOST, &host, 0);
+    char *s = xasprintf("HTTP %ld redirect to %s (redirects are not followed: the API key stays "
+                        "with base_url; point base_url at the final address)",
+                        status,
+                        host ? host
+                        : to ? "an unparsable Location"
+                             : "no Location");
+    curl_free(host);
+    curl_url_cleanup(u);
+    return s;
 }
 
 static struct endpoint *least_busy(struct model_rt *m)
@@ -187,7 +233,8 @@ static int http_start(struct dispatcher *d, struct job *j)
     j->ep = least_busy(m);
     j->ep->in_flight++;
     buf_init(&j->resp, d->opts->cfg->max_body_bytes);
-    j->too_large = 0;
+    j->too_large = j->too_slow = 0;
+    j->window_ms = j->window_bytes = j->header_bytes = 0;
     j->http_status = 0;
     reply_clear(&j->reply);
     if (!m->is_chat && !j->send_body) j->send_body = openai_completions_body(j->cell.body);
@@ -201,6 +248,9 @@ static int http_start(struct dispatcher *d, struct job *j)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, j);
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)m->cfg->timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -284,6 +334,11 @@ static void collect_http(struct dispatcher *d)
             r->error = VSC_E_TOO_LARGE;
             r->detail = xasprintf("response body larger than %zu bytes",
                                   d->opts->cfg->max_body_bytes);
+        } else if (j->too_slow) {
+            r->error = VSC_E_SLOW;
+            r->detail = xasprintf("reply slower than %d bytes/s over %d s (low_speed_bytes, "
+                                  "low_speed_seconds)",
+                                  j->m->cfg->low_speed_bytes, j->m->cfg->low_speed_seconds);
         } else if (res == CURLE_OPERATION_TIMEDOUT) {
             r->error = VSC_E_TIMEOUT;
             r->detail = strdup(curl_easy_strerror(res));
@@ -298,15 +353,17 @@ static void collect_http(struct dispatcher *d)
             r->retry_after_ms = retry_after;
         } else {
             long s = j->http_status;
-            r->error = s == 429   ? VSC_E_HTTP_429
-                       : s >= 500 ? VSC_E_HTTP_5XX
-                       : s == 408 ? VSC_E_TIMEOUT
-                                  : VSC_E_HTTP_4XX;
-            r->detail = xasprintf("HTTP %ld", s);
+            r->error = s >= 300 && s < 400 ? VSC_E_HTTP_REDIRECT
+                       : s == 429          ? VSC_E_HTTP_429
+                       : s >= 500          ? VSC_E_HTTP_5XX
+                       : s == 408          ? VSC_E_TIMEOUT
+                                           : VSC_E_HTTP_4XX;
+            r->detail =
+                r->error == VSC_E_HTTP_REDIRECT ? redirect_detail(e, s) : xasprintf("HTTP %ld", s);
         }
         /* keep what explains the answer, not megabytes of it: a failed reply's body is kept
          * up to the same bound as a good one */
-        if (j->resp.len)
+        if (j->resp.len && r->error != VSC_E_HTTP_REDIRECT) /* a redirect is told by detail */
             r->raw = utf8_sanitize(j->resp.data, j->resp.len < RAW_KEEP ? j->resp.len : RAW_KEEP,
                                    NULL);
         buf_free(&j->resp);

@@ -220,7 +220,8 @@ char *plan_model_identity(const struct vsc_model_cfg *m)
     if (!strcmp(m->backend, "openai"))
         return xasprintf("openai|%s|%s|%s", m->name, m->model ? m->model : "", m->api);
     json_t *o = json_loads(m->options_json ? m->options_json : "{}", 0, NULL);
-    static const char *const operational[] = {"concurrency", "rpm", "tpm", "timeout_ms", NULL};
+    static const char *const operational[] = {
+        "concurrency", "rpm", "tpm", "timeout_ms", "low_speed_bytes", "low_speed_seconds", NULL};
     for (const char *const *k = operational; *k; k++)
         json_object_del(o, *k);
     char *opts = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -269,6 +270,14 @@ int plan_add_cell(struct vsc_store *store, int64_t run_id, const struct plan_cel
 {
     char *body = plan_cell_body(c);
     if (!body) return VSC_ERR_NOMEM;
+    size_t len = strlen(body);
+    if (c->cfg && len > c->cfg->max_request_bytes) {
+        free(body);
+        return vsc_diag_set(c->diag, c->cfg->path, c->line, 0,
+                            "model '%s', item %s: request body of %zu bytes exceeds the cap of "
+                            "%zu bytes (max_request_bytes)",
+                            c->model->name, c->item, len, c->cfg->max_request_bytes);
+    }
     char key[65];
     plan_cache_key(key, c->identity, body, c->sample);
     struct vsc_cell cell = {.model = c->model->name,

@@ -120,13 +120,20 @@ struct plan_cell {
     const char *instrument, *item, *condition;
     int sample;
     const char *meta_json;
+    /* With `cfg`, a body over cfg->max_request_bytes is not added: VSC_ERR_INPUT, with `diag`
+     * at cfg->path:line saying "model 'M', item I: request body of N bytes exceeds the cap of
+     * C bytes (max_request_bytes)". NULL: no cap (judge cells carry answers already capped). */
+    const struct vsc_config *cfg;
+    int line;
+    struct vsc_diag *diag;
 };
 
 /* The request body of a cell (malloc'd JSON, sorted keys, so equal requests hash equally). */
 char *plan_cell_body(const struct plan_cell *c);
 
 /* Builds the body and cache key of `c` and adds its row to run `run_id` (an existing cell is
- * kept). `out_new` (may be NULL) says whether the cell was new. */
+ * kept). `out_new` (may be NULL) says whether the cell was new. VSC_ERR_INPUT for a body over
+ * the cap (see `cfg` above). */
 int plan_add_cell(struct vsc_store *store, int64_t run_id, const struct plan_cell *c, int *out_new);
 
 #endif

@@ -335,7 +335,10 @@ static int emit_cell(struct emit_ctx *x, const struct plan_ins *pi, size_t it,
                               .item = item->id,
                               .condition = cond->id,
                               .sample = sample,
-                              .meta_json = meta};
+                              .meta_json = meta,
+                              .cfg = x->cfg,
+                              .line = x->line,
+                              .diag = x->diag};
         rc = plan_add_cell(x->s, x->run_id, &c, NULL);
     }
     json_decref(messages);

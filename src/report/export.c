@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "util/csv.h"
 #include "util/jsonout.h"
 
 struct export_ctx {
@@ -18,40 +19,6 @@ static const char *const COLUMNS[] = {"run",         "model",        "instrument
                                       "text",        "finish_reason", "latency_ms",
                                       "prompt_tokens", "completion_tokens", "tokens",
                                       "attempts",    NULL};
-
-/* Model text is untrusted: a field a spreadsheet would read as a formula (=, +, -, @, tab,
- * CR first) gets a leading apostrophe, as OWASP recommends for CSV. Numbers we write
- * ourselves ("-0.5") never pass through here. */
-static int formula_like(const char *s)
-{
-    return s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
-           s[0] == '\r';
-}
-
-static void csv_field(FILE *f, const char *s)
-{
-    if (!s) return;
-    if (formula_like(s)) {
-        fputc('"', f);
-        fputc('\'', f);
-        for (; *s; s++) {
-            if (*s == '"') fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-        return;
-    }
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 static int row_cb(const struct vsc_answer_row *r, void *payload)
 {
@@ -83,25 +50,25 @@ static int row_cb(const struct vsc_answer_row *r, void *payload)
         fputs("\r\n", x->out);
         x->header_done = 1;
     }
-    csv_field(x->out, r->run);
+    csv_write_field(x->out, r->run);
     fputc(',', x->out);
-    csv_field(x->out, r->model);
+    csv_write_field(x->out, r->model);
     fputc(',', x->out);
-    csv_field(x->out, r->instrument);
+    csv_write_field(x->out, r->instrument);
     fputc(',', x->out);
-    csv_field(x->out, r->item);
+    csv_write_field(x->out, r->item);
     fputc(',', x->out);
-    csv_field(x->out, r->condition);
+    csv_write_field(x->out, r->condition);
     fprintf(x->out, ",%d,", r->sample);
-    csv_field(x->out, r->status);
+    csv_write_field(x->out, r->status);
     fputc(',', x->out);
-    csv_field(x->out, r->error);
+    csv_write_field(x->out, r->error);
     fputc(',', x->out);
     if (answered) fprintf(x->out, "%d", r->http_status);
     fputc(',', x->out);
-    csv_field(x->out, r->text);
+    csv_write_field(x->out, r->text);
     fputc(',', x->out);
-    csv_field(x->out, r->finish_reason);
+    csv_write_field(x->out, r->finish_reason);
     fputc(',', x->out);
     if (answered) fprintf(x->out, "%.3f", r->latency_ms);
     fprintf(x->out, ",%d,%d,%d,%d\r\n", r->prompt_tokens, r->completion_tokens,

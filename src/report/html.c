@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "report/report_int.h"
+#include "util/atomic_file.h"
 #include "valscope/instrument.h"
 
 /* ---- escaping --------------------------------------------------------------------------- */
@@ -1195,4 +1196,14 @@ int vsc_report_write_html(FILE *fp, const struct vsc_report *r)
     free(pg.models);
     free(pg.conds);
     return rc;
+}
+
+static int write_html(FILE *fp, void *payload)
+{
+    return vsc_report_write_html(fp, payload);
+}
+
+int vsc_report_write_html_file(const char *path, const struct vsc_report *r, struct vsc_diag *diag)
+{
+    return atomic_file_write(path, write_html, (void *)r, diag);
 }

@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "report/report_int.h"
+#include "util/atomic_file.h"
+#include "util/csv.h"
 #include "util/jsonout.h"
+#include "util/redact.h"
 
 /* Grows an array of `size`-byte elements by one; returns the new element (zeroed) or NULL. */
 static void *grow(void **arr, size_t *n, size_t *alloc, size_t size)
@@ -92,7 +95,7 @@ static int on_run(const char *run, const char *config_text, void *payload)
     struct rep_runcfg *d = GROW(r->runs, r->n_runs, r->a_runs);
     if (!d) return VSC_ERR_NOMEM;
     d->run = xstrdup(run ? run : "");
-    d->config = xstrdup(config_text ? config_text : "");
+    d->config = redact_urls(config_text, NULL); /* stores from before credentials were removed */
     return d->run && d->config ? 0 : VSC_ERR_NOMEM;
 }
 
@@ -358,22 +361,6 @@ static int tidy_foreach(const struct vsc_report *r, int sec, tidy_cb cb, void *p
     return rc;
 }
 
-/* RFC 4180: quote when needed, double the quotes. */
-static void csv_text(FILE *fp, const char *s)
-{
-    if (!s) s = "";
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
 static void csv_num(FILE *fp, double v)
 {
     if (isfinite(v)) fprintf(fp, "%.10g", v); /* NAN: an empty cell, read as NA */
@@ -383,7 +370,7 @@ static int csv_row(const struct tidy *t, void *payload)
 {
     FILE *fp = payload;
     for (int c = 0; c < N_TEXT_COLS; c++) {
-        csv_text(fp, t->text[c]);
+        csv_write_field(fp, t->text[c]);
         fputc(',', fp);
     }
     csv_num(fp, t->value);
@@ -395,32 +382,34 @@ static int csv_row(const struct tidy *t, void *payload)
     return ferror(fp) ? VSC_ERR_IO : 0;
 }
 
+struct csv_file {
+    const struct vsc_report *r;
+    int sec;
+};
+
+static int write_csv_file(FILE *fp, void *payload)
+{
+    const struct csv_file *c = payload;
+    for (size_t i = 0; i < sizeof(COLUMNS) / sizeof(COLUMNS[0]); i++)
+        fprintf(fp, "%s%s", i ? "," : "", COLUMNS[i]);
+    fputc('\n', fp);
+    int rc = tidy_foreach(c->r, c->sec, csv_row, fp);
+    return rc ? rc : ferror(fp) ? VSC_ERR_IO : 0;
+}
+
 int vsc_report_write_csv(const struct vsc_report *r, const char *dir, struct vsc_diag *diag)
 {
-    for (int sec = 0; sec < N_SEC; sec++) {
+    int rc = 0;
+    for (int sec = 0; sec < N_SEC && !rc; sec++) {
         char *name = xasprintf("%s.csv", SECTIONS[sec]);
         char *path = name ? path_join(dir, name) : NULL;
         free(name);
         if (!path) return VSC_ERR_NOMEM;
-        FILE *fp = fopen(path, "w");
-        if (!fp) {
-            vsc_diag_set(diag, path, 0, 0, "cannot write: %s", strerror(errno));
-            free(path);
-            return VSC_ERR_IO;
-        }
-        for (size_t c = 0; c < sizeof(COLUMNS) / sizeof(COLUMNS[0]); c++)
-            fprintf(fp, "%s%s", c ? "," : "", COLUMNS[c]);
-        fputc('\n', fp);
-        int rc = tidy_foreach(r, sec, csv_row, fp);
-        if (fclose(fp) && !rc) rc = VSC_ERR_IO;
-        if (rc) {
-            if (rc == VSC_ERR_IO) vsc_diag_set(diag, path, 0, 0, "write failed");
-            free(path);
-            return rc;
-        }
+        struct csv_file c = {r, sec};
+        rc = atomic_file_write(path, write_csv_file, &c, diag);
         free(path);
     }
-    return 0;
+    return rc;
 }
 
 /* Model-provided names are usually valid UTF-8, but jansson refuses anything else. */

@@ -110,7 +110,7 @@ static char *fill_prompt(const char *tpl, const char *a, const char *b)
     static const char *const keys[] = {"a", "b"};
     const char *vals[] = {a, b};
     struct buf out;
-    buf_init(&out, 1 << 20);
+    buf_init(&out, 0); /* the whole body is checked against max_request_bytes */
     if (buf_fill(&out, tpl, keys, vals, 2)) {
         buf_free(&out);
         return NULL;
@@ -121,7 +121,7 @@ static char *fill_prompt(const char *tpl, const char *a, const char *b)
 static int add_pair_cells(struct vsc_store *store, int64_t run_id, const struct vsc_config *cfg,
                           const struct vsc_model_cfg *m, const char *identity,
                           const struct entry *e, const struct vsc_outcomes *o, size_t a, size_t b,
-                          int round, int64_t *added)
+                          int round, int64_t *added, struct vsc_diag *diag)
 {
     int rc = 0;
     json_t *params = json_loads(cfg->params_json ? cfg->params_json : "{}", 0, NULL);
@@ -150,7 +150,10 @@ static int add_pair_cells(struct vsc_store *store, int64_t run_id, const struct 
                                       .item = item,
                                       .condition = CELL_BASELINE,
                                       .sample = s,
-                                      .meta_json = meta};
+                                      .meta_json = meta,
+                                      .cfg = cfg,
+                                      .line = e->ic->line,
+                                      .diag = diag};
                 int is_new = 0;
                 rc = plan_add_cell(store, run_id, &c, &is_new);
                 *added += is_new; /* a rerun re-plans cells already stored: not new work */
@@ -207,7 +210,8 @@ static int read_entry(struct entry *e, const struct vsc_instrument_cfg *ic, size
 
 static int plan_model(struct vsc_store *store, int64_t run_id, const struct vsc_config *cfg,
                       const struct vsc_model_cfg *m, const struct entry *e,
-                      const struct vsc_outcomes *o, struct upairs *mp, int64_t *added)
+                      const struct vsc_outcomes *o, struct upairs *mp, int64_t *added,
+                      struct vsc_diag *diag)
 {
     if (mp->pending > 0 || mp->n >= e->budget) return 0;
     size_t *pairs = NULL, n_new = 0;
@@ -237,7 +241,7 @@ static int plan_model(struct vsc_store *store, int64_t run_id, const struct vsc_
     if (!identity) rc = rc ? rc : VSC_ERR_NOMEM;
     for (size_t i = 0; !rc && i < n_new; i++)
         rc = add_pair_cells(store, run_id, cfg, m, identity, e, o, pairs[2 * i], pairs[2 * i + 1],
-                            round, added);
+                            round, added, diag);
     free(identity);
     free(pairs);
     return rc;
@@ -269,7 +273,8 @@ int utility_stage(struct vsc_store *store, int64_t run_id, const struct vsc_conf
         if (!rc) rc = vsc_store_begin(store);
         if (!rc) {
             for (size_t mi = 0; mi < cfg->n_models && !rc; mi++)
-                rc = plan_model(store, run_id, cfg, &cfg->models[mi], &e, o, &mp[mi], out_added);
+                rc = plan_model(store, run_id, cfg, &cfg->models[mi], &e, o, &mp[mi], out_added,
+                                diag);
             if (rc)
                 vsc_store_rollback(store);
             else

@@ -27,6 +27,7 @@ struct eng {
     char prompts[128];
     char config[128];
     char db[128];
+    int retry_max_ms; /* written into the config: 200 unless a test needs longer waits */
 };
 
 static void eng_init(struct eng *e, int n_prompts)
@@ -36,6 +37,7 @@ static void eng_init(struct eng *e, int n_prompts)
     snprintf(e->prompts, sizeof e->prompts, "%s/prompts.jsonl", e->dir);
     snprintf(e->config, sizeof e->config, "%s/run.yaml", e->dir);
     snprintf(e->db, sizeof e->db, "%s/store.db", e->dir);
+    e->retry_max_ms = 200;
     FILE *f = fopen(e->prompts, "w");
     assert_non_null(f);
     for (int i = 0; i < n_prompts; i++)
@@ -76,14 +78,14 @@ static void write_config_params(struct eng *e, const char *models, int max_attem
                   "store: %s\n"
                   "max_attempts: %d\n"
                   "retry_base_ms: 10\n"
-                  "retry_max_ms: 200\n"
+                  "retry_max_ms: %d\n"
                   "models:\n%s"
                   "instruments:\n"
                   "  - prompts: %s\n"
                   "samples: 1\n"
                   "params: %s\n"
                   "%s",
-                  e->db, max_attempts, models, e->prompts,
+                  e->db, max_attempts, e->retry_max_ms, models, e->prompts,
                   params ? params : "{temperature: 0, max_tokens: 16, seed: 1}",
                   extra ? extra : "");
 }
@@ -310,11 +312,13 @@ static void test_slots_refilled_promptly(void **state)
 }
 
 /* 429 with Retry-After: 1 on every first attempt: the retry waits about a second although the
- * backoff base is 10 ms, and then succeeds. */
+ * backoff base is 10 ms, and then succeeds. (retry_max_ms caps Retry-After too: it is raised
+ * above the second here.) */
 static void test_429_retry_after_honoured(void **state)
 {
     struct eng e;
     eng_init(&e, 4);
+    e.retry_max_ms = 2000;
     struct ts_server *ts = ts_start(&(struct ts_config){
         .fault = TS_FAULT_429, .fault_rate = 1.0, .fault_attempts = 1, .retry_after_s = 1});
     write_simple_config(&e, ts, 4, 3, 10000);
@@ -778,6 +782,132 @@ static void test_logprobs_and_finish_reason(void **state)
     eng_cleanup(&e);
 }
 
+/* Retry-After: 999999 must not park the cell (and its concurrency slot) for 120 s: retry_max_ms
+ * (200 ms in these configs) caps the server's wish too. */
+static void test_retry_after_capped_by_retry_max_ms(void **state)
+{
+    struct eng e;
+    eng_init(&e, 3);
+    struct ts_server *ts = ts_start(&(struct ts_config){
+        .fault = TS_FAULT_429, .fault_rate = 1.0, .fault_attempts = 1, .retry_after_s = 999999});
+    write_simple_config(&e, ts, 4, 3, 10000);
+    struct vsc_progress p;
+    double ms;
+    assert_int_equal(run_engine(&e, &p, &ms), 0);
+    assert_int_equal(ts_faults(ts, TS_FAULT_429), 3);
+    assert_int_equal(ts_requests(ts), 6);
+    if (ms > 3000) fail_msg("Retry-After: 999999 held the run for %.0f ms (retry_max_ms: 200)", ms);
+    struct rows rs;
+    collect(&e, &rs);
+    expect_all(&rs, 3, "ok", NULL);
+    for (size_t i = 0; i < rs.n; i++)
+        assert_int_equal(rs.v[i].attempts, 2);
+    rows_free(&rs);
+    ts_stop(ts);
+    eng_cleanup(&e);
+}
+
+/* Low-speed limit: writes the config for one model with low_speed_bytes/seconds, runs it. */
+static int run_low_speed(struct eng *e, struct ts_server *ts, int max_attempts,
+                         struct vsc_progress *p, double *ms)
+{
+    char *m = model_yaml("m1", ts_url(ts), "test-model", 4, 20000);
+    char *models = xasprintf("%s    low_speed_bytes: 200\n    low_speed_seconds: 1\n", m);
+    write_config(e, models, max_attempts, NULL);
+    free(m);
+    free(models);
+    return run_engine(e, p, ms);
+}
+
+/* A server that trickles its reply (10 bytes/s; the ~300-byte answer would take 30 s) is cut
+ * by the low-speed limit after about a second per attempt, recorded as "slow" and retried. */
+static void test_trickling_server_cut(void **state)
+{
+    struct eng e;
+    eng_init(&e, 2);
+    struct ts_server *ts = ts_start(
+        &(struct ts_config){.fault = TS_FAULT_TRICKLE, .fault_rate = 1.0, .trickle_ms = 100});
+    struct vsc_progress p;
+    double ms;
+    assert_int_equal(run_low_speed(&e, ts, 2, &p, &ms), VSC_ERR_INCOMPLETE);
+    assert_int_equal(p.errors[VSC_E_SLOW], 2);
+    assert_int_equal(ts_requests(ts), 4);
+    if (ms > 6000) fail_msg("two trickled attempts took %.0f ms with a 1 s low-speed window", ms);
+    struct rows rs;
+    collect(&e, &rs);
+    expect_all(&rs, 2, "error", "slow");
+    for (size_t i = 0; i < rs.n; i++)
+        assert_int_equal(rs.v[i].attempts, 2);
+    rows_free(&rs);
+    ts_stop(ts);
+    eng_cleanup(&e);
+}
+
+/* The low-speed window starts with the reply: a server that thinks 1.5 s before answering at
+ * full speed is not cut by a 1 s window. */
+static void test_slow_start_not_cut(void **state)
+{
+    struct eng e;
+    eng_init(&e, 2);
+    struct ts_server *ts = ts_start(&(struct ts_config){.latency_ms = 1500});
+    struct vsc_progress p;
+    assert_int_equal(run_low_speed(&e, ts, 1, &p, NULL), 0);
+    assert_int_equal(ts_requests(ts), 2);
+    struct rows rs;
+    collect(&e, &rs);
+    expect_all(&rs, 2, "ok", NULL);
+    rows_free(&rs);
+    ts_stop(ts);
+    eng_cleanup(&e);
+}
+
+static void redirect_reply(const char *body, size_t len, int attempt, struct ts_reply *out,
+                           void *payload)
+{
+    out->status = 302;
+    out->location = xstrdup("http://elsewhere.example:9/v1/chat/completions");
+}
+
+/* Searches a file's bytes (the store and its WAL) for `needle`. */
+static int file_has(const char *path, const char *needle)
+{
+    char *s = NULL;
+    size_t len = 0;
+    struct vsc_diag d;
+    if (read_file(&s, &len, path, &d)) return 0;
+    int found = memmem(s, len, needle, strlen(needle)) != NULL;
+    free(s);
+    return found;
+}
+
+/* A 302 is a redirect, not an http_4xx: recorded as http_redirect with the status and the
+ * Location's host, not retried and not followed (the API key must not go to another host). */
+static void test_redirect_reported(void **state)
+{
+    struct eng e;
+    eng_init(&e, 3);
+    struct ts_server *ts = ts_start(&(struct ts_config){.reply = redirect_reply});
+    write_simple_config(&e, ts, 4, 3, 10000);
+    struct vsc_progress p;
+    assert_int_equal(run_engine(&e, &p, NULL), VSC_ERR_INCOMPLETE);
+    assert_int_equal(p.errors[VSC_E_HTTP_REDIRECT], 3);
+    assert_int_equal(p.errors[VSC_E_HTTP_4XX], 0);
+    assert_int_equal(ts_requests(ts), 3);
+    struct rows rs;
+    collect(&e, &rs);
+    expect_all(&rs, 3, "error", "http_redirect");
+    for (size_t i = 0; i < rs.n; i++)
+        assert_int_equal(rs.v[i].attempts, 1);
+    rows_free(&rs);
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", e.db);
+    if (!file_has(e.db, "HTTP 302 redirect to elsewhere.example") &&
+        !file_has(wal, "HTTP 302 redirect to elsewhere.example"))
+        fail_msg("the stored detail does not name the status and the Location host");
+    ts_stop(ts);
+    eng_cleanup(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -805,6 +935,10 @@ int main(void)
         cmocka_unit_test(test_several_base_urls),
         cmocka_unit_test(test_completions_api),
         cmocka_unit_test(test_logprobs_and_finish_reason),
+        cmocka_unit_test(test_retry_after_capped_by_retry_max_ms),
+        cmocka_unit_test(test_trickling_server_cut),
+        cmocka_unit_test(test_slow_start_not_cut),
+        cmocka_unit_test(test_redirect_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

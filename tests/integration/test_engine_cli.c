@@ -7,11 +7,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,18 +72,16 @@ static void write_config(struct fx *f, const char *model_keys, const char *extra
                   f->db, model_keys, f->prompts, extra ? extra : "");
 }
 
-/* Runs the CLI with the given arguments (NULL-terminated) and returns its exit status; stdout
- * and stderr land in f->out and f->err. */
-static int vsc(struct fx *f, ...)
+/* Runs the CLI with `ap`'s arguments (NULL-terminated) and returns its exit status; stdout and
+ * stderr land in f->out and f->err. fsize_limit > 0 caps the size of files it writes
+ * (RLIMIT_FSIZE: a full disk). */
+static int vsc_v(struct fx *f, long fsize_limit, va_list ap)
 {
     char *argv[16] = {cli};
     int n = 1;
-    va_list ap;
-    va_start(ap, f);
     char *a;
     while ((a = va_arg(ap, char *)) && n < 15)
         argv[n++] = a;
-    va_end(ap);
     argv[n] = NULL;
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -89,12 +90,36 @@ static int vsc(struct fx *f, ...)
         int e = open(f->err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(o, 1);
         dup2(e, 2);
+        if (fsize_limit > 0) {
+            struct rlimit rl = {(rlim_t)fsize_limit, (rlim_t)fsize_limit};
+            signal(SIGXFSZ, SIG_IGN); /* writes past it fail with EFBIG, as on a full disk */
+            setrlimit(RLIMIT_FSIZE, &rl);
+        }
         execv(cli, argv);
         _exit(127);
     }
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int vsc(struct fx *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    int rc = vsc_v(f, 0, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* vsc() with files capped at `fsize_limit` bytes. */
+static int vsc_capped(struct fx *f, long fsize_limit, ...)
+{
+    va_list ap;
+    va_start(ap, fsize_limit);
+    int rc = vsc_v(f, fsize_limit, ap);
+    va_end(ap);
+    return rc;
 }
 
 static char *slurp(const char *path)
@@ -297,6 +322,161 @@ static void test_export_csv_and_jsonl(void **state)
     fx_cleanup(&f);
 }
 
+/* Fails when `needle` occurs anywhere in the file's bytes. */
+static void expect_not_in(const char *path, const char *needle)
+{
+    char *s = NULL;
+    size_t len = 0;
+    struct vsc_diag d;
+    if (read_file(&s, &len, path, &d)) return; /* no file: nothing leaked */
+    if (memmem(s, len, needle, strlen(needle))) fail_msg("'%s' found in %s", needle, path);
+    free(s);
+}
+
+static size_t count_in(const char *path, const char *needle)
+{
+    char *s = slurp(path);
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    free(s);
+    return n;
+}
+
+/* Credentials in base_url (userinfo and a key in the query) are used for the request but appear
+ * nowhere after it: not in the store's bytes, the HTML report, the CSV tables, either export
+ * or the run's output; the CLI warns once. */
+static void test_secrets_kept_out(void **state)
+{
+    struct fx f;
+    fx_init(&f, 3);
+    struct ts_server *ts = ts_start(NULL);
+    char *k = xasprintf("    base_url: http://vscuser:sk-SECRET-userinfo-7f3a@127.0.0.1:%d/v1"
+                        "?api_key=sk-SECRET-query-91bc&region=eu\n"
+                        "    model: test-model\n",
+                        ts_port(ts));
+    write_config(&f, k, NULL);
+    assert_int_equal(vsc(&f, "run", f.config, NULL), 0);
+    assert_int_equal(ts_requests(ts), 3); /* the URL as written was used */
+    assert_int_equal(count_in(f.err, "warning: a URL in the config carries credentials"), 1);
+    const char *secrets[] = {"sk-SECRET-userinfo-7f3a", "sk-SECRET-query-91bc", "vscuser"};
+    char html[160], wal[160], path[200];
+    snprintf(html, sizeof html, "%s/report.html", f.dir);
+    snprintf(wal, sizeof wal, "%s-wal", f.db);
+    for (size_t i = 0; i < 3; i++)
+        expect_not_in(f.err, secrets[i]);
+    assert_int_equal(vsc(&f, "report", f.db, "--html", html, "--csv", f.dir, NULL), 0);
+    expect_in(html, "api_key=REDACTED&amp;region=eu"); /* the config is shown, less its secrets */
+    for (size_t i = 0; i < 3; i++) {
+        expect_not_in(f.db, secrets[i]);
+        expect_not_in(wal, secrets[i]);
+        expect_not_in(html, secrets[i]);
+        static const char *const tables[] = {"scores", "leaderboard", "alignment", "drift",
+                                             "quality"};
+        for (size_t t = 0; t < 5; t++) {
+            snprintf(path, sizeof path, "%s/%s.csv", f.dir, tables[t]);
+            expect_not_in(path, secrets[i]);
+        }
+    }
+    static const char *const formats[] = {"csv", "jsonl"};
+    for (size_t x = 0; x < 2; x++) {
+        assert_int_equal(vsc(&f, "export", f.db, "--format", formats[x], NULL), 0);
+        for (size_t i = 0; i < 3; i++)
+            expect_not_in(f.out, secrets[i]);
+    }
+    free(k);
+    ts_stop(ts);
+    fx_cleanup(&f);
+}
+
+/* Model text with terminal escapes (clear screen, OSC 52 clipboard write) and a formula:
+ * `export --format csv` shows the escapes as \xNN and guards the formula. */
+static void test_export_csv_escapes_controls(void **state)
+{
+    struct fx f;
+    fx_init(&f, 2);
+    struct ts_server *ts = ts_start(
+        &(struct ts_config){.answer_text = "=HYPERLINK(1)\x1b[2J\x1b]52;c;ZXZpbA==\x07 end"});
+    char *k = model_keys(ts, 4);
+    write_config(&f, k, NULL);
+    assert_int_equal(vsc(&f, "run", f.config, NULL), 0);
+    assert_int_equal(vsc(&f, "export", f.db, "--format", "csv", NULL), 0);
+    expect_not_in(f.out, "\x1b");
+    expect_not_in(f.out, "\x07");
+    assert_int_equal(count_in(f.out, "\"'=HYPERLINK(1)\\x1B[2J\\x1B]52;c;ZXZpbA==\\x07 end\""), 2);
+    free(k);
+    ts_stop(ts);
+    fx_cleanup(&f);
+}
+
+static size_t entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.' || strstr(e->d_name, ".tmp-") != NULL;
+    closedir(d);
+    return n;
+}
+
+/* `report --html` on a full disk (a 36 KiB file size limit: room for SQLite's 32 KiB shared
+ * memory file, not for the ~48 KiB page): exit 3 with the reason, the previous report
+ * byte-identical, no temporary file left. */
+static void test_report_full_disk_keeps_previous(void **state)
+{
+    struct fx f;
+    fx_init(&f, 1);
+    tu_write_file(f.config, "store: %s\nmodels:\n", f.db);
+    FILE *fp = fopen(f.config, "a");
+    assert_non_null(fp);
+    for (int i = 1; i <= 5; i++)
+        fprintf(fp, "  - {name: sim%d, backend: sim, seed: %d}\n", i, i);
+    fputs("instruments:\n  - builtin: schwartz\n  - builtin: mft\n", fp);
+    fclose(fp);
+    assert_int_equal(vsc(&f, "run", f.config, NULL), 0);
+    char out[128], html[160];
+    snprintf(out, sizeof out, "%s/out", f.dir);
+    assert_int_equal(mkdir(out, 0755), 0);
+    snprintf(html, sizeof html, "%s/report.html", out);
+    assert_int_equal(vsc(&f, "report", f.db, "--html", html, NULL), 0);
+    char *before = slurp(html);
+    assert_true(strlen(before) > 40000);
+    assert_int_equal(vsc_capped(&f, 36 << 10, "report", f.db, "--html", html, NULL), 3);
+    expect_in(f.err, "the previous file is unchanged");
+    char *after = slurp(html);
+    assert_string_equal(after, before);
+    assert_int_equal(entries(out), 1);
+    free(before);
+    free(after);
+    fx_cleanup(&f);
+}
+
+/* A prompt over the request body cap (1 MiB by default) is a clear input error naming the cap
+ * and its key, not "out of memory"; raising max_request_bytes lets it through. */
+static void test_request_body_cap(void **state)
+{
+    struct fx f;
+    fx_init(&f, 1);
+    FILE *fp = fopen(f.prompts, "a");
+    assert_non_null(fp);
+    fputs("{\"id\": \"big\", \"prompt\": \"", fp);
+    for (int i = 0; i < (1200 << 10); i++)
+        fputc('a' + i % 26, fp);
+    fputs("\"}\n", fp);
+    fclose(fp);
+    write_config(&f, "    base_url: http://127.0.0.1:9/v1\n    model: test-model\n", NULL);
+    assert_int_equal(vsc(&f, "run", f.config, "--dry-run", NULL), 2);
+    expect_in(f.err, "model 'm1', item big: request body of ");
+    expect_in(f.err, "bytes exceeds the cap of 1048576 bytes (max_request_bytes)");
+    expect_not_in(f.err, "out of memory");
+    write_config(&f, "    base_url: http://127.0.0.1:9/v1\n    model: test-model\n",
+                 "max_request_bytes: 4194304\n");
+    assert_int_equal(vsc(&f, "run", f.config, "--dry-run", NULL), 0);
+    expect_in(f.out, "cells: 2");
+    fx_cleanup(&f);
+}
+
 int main(int argc, char **argv)
 {
     tu_cli_path(cli, sizeof cli, argv[0]);
@@ -310,6 +490,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_concurrency_and_store_flags),
         cmocka_unit_test(test_openai_env),
         cmocka_unit_test(test_export_csv_and_jsonl),
+        cmocka_unit_test(test_secrets_kept_out),
+        cmocka_unit_test(test_export_csv_escapes_controls),
+        cmocka_unit_test(test_report_full_disk_keeps_previous),
+        cmocka_unit_test(test_request_body_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

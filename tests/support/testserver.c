@@ -52,7 +52,7 @@ const char *ts_fault_name(enum ts_fault fault)
 {
     static const char *names[TS_FAULT_COUNT] = {"none",       "429",       "500",      "503",
                                                 "drop",       "truncated", "bad_utf8", "huge",
-                                                "no_choices", "not_json",  "hang"};
+                                                "no_choices", "not_json",  "hang",     "trickle"};
     return fault >= 0 && fault < TS_FAULT_COUNT ? names[fault] : "?";
 }
 
@@ -356,6 +356,21 @@ static void nap_ms(struct ts_server *ts, int ms)
     }
 }
 
+static enum MHD_Result queue(struct MHD_Connection *c, struct MHD_Response *r, int status,
+                             const char *ctype, int retry_after_s, const char *location)
+{
+    MHD_add_response_header(r, "Content-Type", ctype);
+    if (retry_after_s >= 0) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", retry_after_s);
+        MHD_add_response_header(r, "Retry-After", v);
+    }
+    if (location) MHD_add_response_header(r, "Location", location);
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result send_bytes(struct MHD_Connection *c, int status, char *data, size_t len,
                                   const char *ctype, int retry_after_s)
 {
@@ -364,15 +379,50 @@ static enum MHD_Result send_bytes(struct MHD_Connection *c, int status, char *da
         free(data);
         return MHD_NO;
     }
-    MHD_add_response_header(r, "Content-Type", ctype);
-    if (retry_after_s >= 0) {
-        char v[16];
-        snprintf(v, sizeof v, "%d", retry_after_s);
-        MHD_add_response_header(r, "Retry-After", v);
+    return queue(c, r, status, ctype, retry_after_s, NULL);
+}
+
+/* A body sent one byte at a time with a pause before each (a server that trickles). */
+struct trickle {
+    struct ts_server *ts;
+    char *data;
+    size_t len;
+    int pause_ms;
+};
+
+static ssize_t trickle_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct trickle *t = cls;
+    if (pos >= t->len) return MHD_CONTENT_READER_END_OF_STREAM;
+    nap_ms(t->ts, t->pause_ms);
+    if (atomic_load(&t->ts->stopping)) return MHD_CONTENT_READER_END_WITH_ERROR;
+    out[0] = t->data[pos];
+    return 1;
+}
+
+static void trickle_free(void *cls)
+{
+    struct trickle *t = cls;
+    free(t->data);
+    free(t);
+}
+
+static enum MHD_Result send_trickle(struct ts_server *ts, struct MHD_Connection *c, char *data,
+                                    size_t len, int pause_ms)
+{
+    struct trickle *t = malloc(sizeof *t);
+    if (!t) {
+        free(data);
+        return MHD_NO;
     }
-    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
-    MHD_destroy_response(r);
-    return ret;
+    *t = (struct trickle){ts, data, len, pause_ms > 0 ? pause_ms : 1000};
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(len, 1, trickle_read, t, trickle_free);
+    if (!r) {
+        trickle_free(t);
+        return MHD_NO;
+    }
+    return queue(c, r, 200, "application/json", -1, NULL);
 }
 
 static void reply_free(struct ts_reply *r)
@@ -380,6 +430,7 @@ static void reply_free(struct ts_reply *r)
     free(r->text);
     free(r->finish_reason);
     free(r->body);
+    free(r->location);
 }
 
 static enum MHD_Result respond(struct ts_server *ts, struct MHD_Connection *c, struct req *rq,
@@ -531,6 +582,17 @@ static enum MHD_Result respond(struct ts_server *ts, struct MHD_Connection *c, s
         data = build_answer(&p, text ? text : "", text_len, finish, id, &n);
         free(text);
         if (out.fault == TS_FAULT_TRUNCATED) n /= 2;
+    }
+    if (out.fault == TS_FAULT_TRICKLE) {
+        ret = send_trickle(ts, c, data, n, cfg.trickle_ms);
+        goto done;
+    }
+    if (out.location) {
+        struct MHD_Response *r = MHD_create_response_from_buffer(n, data, MHD_RESPMEM_MUST_FREE);
+        ret = r ? queue(c, r, out.status, "application/json", out.retry_after_s, out.location)
+                : MHD_NO;
+        if (!r) free(data);
+        goto done;
     }
     if (out.fault == TS_FAULT_NONE && out.status == 200) {
         pthread_mutex_lock(&ts->lock);

@@ -36,6 +36,7 @@ enum ts_fault {
     TS_FAULT_NO_CHOICES, /* 200, {"choices": [], ...} */
     TS_FAULT_NOT_JSON,   /* 200, an HTML page */
     TS_FAULT_HANG,       /* no reply for hang_ms (default 30 s, cut short by ts_stop), then drop */
+    TS_FAULT_TRICKLE,    /* 200 whose normal answer is sent one byte every trickle_ms */
     TS_FAULT_COUNT
 };
 const char *ts_fault_name(enum ts_fault fault);
@@ -59,6 +60,7 @@ struct ts_reply {
     char *finish_reason; /* owned: NULL means "stop" */
     char *body;          /* owned: send exactly these bytes instead of a generated reply */
     size_t body_len;     /* length of body (strlen when 0) */
+    char *location;      /* owned: a Location header (set status to 3xx for a redirect) */
 };
 
 /* Decides the reply to one request. `body`/`len` is the request body, `attempt` counts how
@@ -82,6 +84,7 @@ struct ts_config {
     int no_retry_after; /* non-zero: send them without Retry-After */
     size_t huge_bytes;  /* TS_FAULT_HUGE body size, default 10 MiB */
     int hang_ms;        /* TS_FAULT_HANG, default 30000 */
+    int trickle_ms;     /* TS_FAULT_TRICKLE: pause between bytes, default 1000 */
     ts_reply_fn reply;  /* may be NULL */
     void *payload;
     unsigned max_connections; /* default 2048 */

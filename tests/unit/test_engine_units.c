@@ -89,6 +89,13 @@ static void endpoint_urls(void **state)
     u = openai_endpoint_url("http://h:1/v1/chat/completions", 1);
     assert_string_equal(u, "http://h:1/v1/chat/completions");
     free(u);
+    /* a query stays at the end */
+    u = openai_endpoint_url("http://h:1/v1/?api-version=2&key=k", 1);
+    assert_string_equal(u, "http://h:1/v1/chat/completions?api-version=2&key=k");
+    free(u);
+    u = openai_endpoint_url("http://h:1/v1/completions?x=1", 0);
+    assert_string_equal(u, "http://h:1/v1/completions?x=1");
+    free(u);
 }
 
 static void completions_body(void **state)
