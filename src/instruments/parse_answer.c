@@ -6,7 +6,8 @@
  * none, are never resolved by guessing.
  *
  * Numbers: when some option label is itself a number (a 0..10 rating), numbers are read as
- * labels only; otherwise a number N is the N-th shown option. */
+ * labels only; otherwise a number N is the N-th shown option. A signed number ("-3", "−10")
+ * names no option: a lenient read never drops its sign, and the answer is unparseable. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,18 @@ static int whole_number(const char *s, size_t len, long *v)
     }
     *v = x;
     return 1;
+}
+
+/* 1 when the word s[at..end) is a signed whole number: "-3" ('-' not after a word: "2-3" is
+ * a range), or "−3" / "–3" (U+2212, U+2013; UTF-8 bytes are word characters here). */
+static int signed_number(const char *s, size_t at, size_t end)
+{
+    long v;
+    if (whole_number(s + at, end - at, &v))
+        return at >= 1 && s[at - 1] == '-' && (at == 1 || !is_word((unsigned char)s[at - 2]));
+    return end - at > 3 &&
+           (!memcmp(s + at, "\xE2\x88\x92", 3) || !memcmp(s + at, "\xE2\x80\x93", 3)) &&
+           whole_number(s + at + 3, end - at - 3, &v);
 }
 
 static size_t shown(const struct reader *r, size_t pos)
@@ -207,7 +220,9 @@ static enum vsc_parse_status lenient(const struct reader *r, const char *s, size
         const char *w = s + at;
         size_t wl = end - at;
         long v, opt = -1;
-        if (!covered && whole_number(w, wl, &v)) {
+        if (!covered && signed_number(s, at, end)) {
+            conflict = 1; /* "-3" is not option 3: no option has a sign */
+        } else if (!covered && whole_number(w, wl, &v)) {
             /* Not part of a decimal ("4.5"), a percentage or a version. */
             int decimal = (end + 1 < len && (s[end] == '.' || s[end] == ',') &&
                            isdigit((unsigned char)s[end + 1])) ||

@@ -119,6 +119,18 @@ static int in_range(double d)
     return isfinite(d) && d >= 0 && d <= 10;
 }
 
+/* 1 when the number at p is signed: '-', U+2212 or U+2013 right before it, not after a word
+ * ("2-3" is a range). */
+static int minus_sign_before(const char *s, const char *p)
+{
+    size_t at = (size_t)(p - s), sign = 0;
+    if (at >= 1 && p[-1] == '-')
+        sign = 1;
+    else if (at >= 3 && (!memcmp(p - 3, "\xE2\x88\x92", 3) || !memcmp(p - 3, "\xE2\x80\x93", 3)))
+        sign = 3;
+    return sign && (at == sign || !isalnum((unsigned char)p[-(ptrdiff_t)sign - 1]));
+}
+
 /* Numbers written in prose: "7", "7.5", "7/10", "7 out of 10". Collected up to 8. */
 static size_t prose_numbers(double *out, size_t max, const char *s, int *out_rating_at)
 {
@@ -128,6 +140,7 @@ static size_t prose_numbers(double *out, size_t max, const char *s, int *out_rat
         if (isdigit((unsigned char)*p) && (p == s || !isalnum((unsigned char)p[-1]))) {
             char *end;
             double d = strtod(p, &end);
+            if (minus_sign_before(s, p)) d = -d; /* "-10" is out of range, never 10 */
             /* "a rating of 7" / "Rating: 7" mark the number that counts */
             const char *back = p;
             int steps = 0;

@@ -52,6 +52,14 @@ int sc_logprobs_value(double *out_value, double *out_entropy, const char *logpro
     if (json_is_object(arr)) arr = json_object_get(arr, "content"); /* {"content": [...]} */
     json_t *first = json_array_get(arr, 0);
     if (!json_is_object(first)) goto fail;
+    /* a chosen first token with a minus sign starts a negative number ("-" then "3"): the
+     * digits among its alternatives are not the answer */
+    const char *chosen = json_string_value(json_object_get(first, "token"));
+    while (chosen && isspace((unsigned char)*chosen))
+        chosen++;
+    if (chosen && (chosen[0] == '-' || !strncmp(chosen, "\xE2\x88\x92", 3) ||
+                   !strncmp(chosen, "\xE2\x80\x93", 3)))
+        goto fail;
     json_t *top = json_object_get(first, "top_logprobs");
     /* the alternatives of the first generated token; without them only the chosen token */
     size_t n_alt = json_is_array(top) ? json_array_size(top) : 0;

@@ -339,6 +339,16 @@ static void test_logprobs(void **state)
     assert_int_equal(sc_logprobs_value(&v, &h, "[]", &ins, NULL), VSC_ERR_INPUT);
     assert_int_equal(sc_logprobs_value(&v, &h, "[{\"token\":\"G\",\"logprob\":0}]", &ins, NULL),
                      VSC_ERR_INPUT);
+    /* a chosen minus sign starts "-3": the "3" among its alternatives is not the answer */
+    const char *minus = "[{\"token\":\"-\",\"logprob\":-0.1,\"top_logprobs\":["
+                        "{\"token\":\"-\",\"logprob\":-0.1},{\"token\":\"3\",\"logprob\":-2.4}]}]";
+    assert_int_equal(sc_logprobs_value(&v, &h, minus, &ins, NULL), VSC_ERR_INPUT);
+    assert_nan(v);
+    assert_int_equal(sc_logprobs_value(&v, &h,
+                                       "[{\"token\":\" \xE2\x88\x92\",\"logprob\":0,"
+                                       "\"top_logprobs\":[{\"token\":\"3\",\"logprob\":-3}]}]",
+                                       &ins, NULL),
+                     VSC_ERR_INPUT);
 
     /* entropy is averaged per dimension */
     struct sc_acc *a = NULL;
