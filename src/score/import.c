@@ -272,10 +272,8 @@ int vsc_import_answers(struct vsc_store *store, const char *instrument_kind,
                         .arg = instrument_arg,
                         .path = answers_path,
                         .diag = diag};
-    FILE *fp = NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    int rc, in_tx = 0, lineno = 0;
+    struct line_reader lr = {0};
+    int rc, in_tx = 0;
     size_t *order = NULL;
 
     if ((rc = vsc_instrument_load(&ins, instrument_kind, instrument_arg, NULL, diag))) goto fail;
@@ -295,37 +293,24 @@ int vsc_import_answers(struct vsc_store *store, const char *instrument_kind,
         order[i] = i;
     im.order = order;
 
-    if (!(fp = fopen(answers_path, "r"))) {
-        vsc_diag_set(diag, answers_path, 0, 0, "cannot open: %s", strerror(errno));
-        rc = VSC_ERR_IO;
-        goto fail;
-    }
+    if ((rc = lines_open(&lr, answers_path, MAX_LINE, diag))) goto fail;
     if ((rc = vsc_store_begin(store))) goto fail;
     in_tx = 1;
-    ssize_t len;
-    while ((len = getline(&line, &cap, fp)) >= 0) {
-        lineno++;
-        if ((size_t)len > MAX_LINE) {
-            rc = vsc_diag_set(diag, answers_path, lineno, 0, "line longer than %u bytes", MAX_LINE);
-            goto fail;
-        }
+    const char *line;
+    size_t len;
+    while ((rc = lines_next(&lr, &line, &len, diag)) == 1) {
         const char *p = line;
         while (isspace((unsigned char)*p))
             p++;
         if (!*p) continue; /* blank lines are allowed */
-        if ((rc = import_line(&im, line, lineno))) goto fail;
+        if ((rc = import_line(&im, line, lr.line))) goto fail;
     }
-    if (ferror(fp)) {
-        vsc_diag_set(diag, answers_path, lineno, 0, "read error");
-        rc = VSC_ERR_IO;
-        goto fail;
-    }
+    if (rc) goto fail;
     rc = vsc_store_commit(store);
     in_tx = 0;
 fail:
     if (in_tx) vsc_store_rollback(store);
-    if (fp) fclose(fp);
-    free(line);
+    lines_close(&lr);
     free(order);
     free(im.base_dir);
     smap_free(&im.runs);

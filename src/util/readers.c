@@ -13,20 +13,12 @@ int jsonl_foreach(const char *path, int (*fn)(json_t *obj, int line, void *paylo
                   struct vsc_diag *diag)
 {
     /* line by line: a prompts file of a million lines never sits in memory whole */
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        vsc_diag_set(diag, path, 0, 0, "cannot open: %s", strerror(errno));
-        return VSC_ERR_IO;
-    }
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t got;
-    int line = 0, rc = 0;
-    while ((got = getline(&buf, &cap, f)) >= 0) {
-        size_t n = (size_t)got;
-        const char *start = buf;
-        line++;
-        if (n && start[n - 1] == '\n') n--;
+    struct line_reader lr;
+    int rc = lines_open(&lr, path, 0, diag);
+    if (rc) return rc;
+    const char *start;
+    size_t n;
+    while ((rc = lines_next(&lr, &start, &n, diag)) == 1) {
         size_t k;
         for (k = 0; k < n && strchr(" \t\r", start[k]); k++) {
         }
@@ -34,20 +26,15 @@ int jsonl_foreach(const char *path, int (*fn)(json_t *obj, int line, void *paylo
         json_error_t err;
         json_t *obj = json_loadb(start, n, JSON_REJECT_DUPLICATES, &err);
         if (!obj) {
-            rc = vsc_diag_set(diag, path, line, err.column > 0 ? err.column : 1, "bad JSON: %s",
+            rc = vsc_diag_set(diag, path, lr.line, err.column > 0 ? err.column : 1, "bad JSON: %s",
                               err.text);
             break;
         }
-        rc = fn(obj, line, payload);
+        rc = fn(obj, lr.line, payload);
         json_decref(obj);
         if (rc) break;
     }
-    if (!rc && ferror(f)) {
-        vsc_diag_set(diag, path, line, 0, "read error: %s", strerror(errno));
-        rc = VSC_ERR_IO;
-    }
-    free(buf);
-    fclose(f);
+    lines_close(&lr);
     return rc;
 }
 

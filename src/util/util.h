@@ -31,8 +31,39 @@ char *buf_take(struct buf *b);
 int buf_fill(struct buf *b, const char *tpl, const char *const *keys, const char *const *vals,
              size_t n);
 
-/* Reads a whole file (NUL-terminated). Returns VSC_ERR_IO with diag->msg set on failure. */
+/* Every file valscope reads goes through read_file or the line reader below, so each one is
+ * capped in size, refuses what is not a regular file (/dev/zero, a FIFO, a folder) and refuses
+ * NUL bytes (text would silently end there) with file:line:col. The cap is
+ * VALSCOPE_MAX_FILE_BYTES from the environment (bytes, or with a k/M/G suffix), default
+ * MAX_FILE_BYTES_DEFAULT; docs/limits.md lists it. */
+#define MAX_FILE_BYTES_DEFAULT ((size_t)256 << 20)
+/* The cap in force; 0 with diag set when VALSCOPE_MAX_FILE_BYTES is not a size. */
+size_t max_file_bytes(struct vsc_diag *diag);
+
+/* Reads a whole text file (NUL-terminated). Returns VSC_ERR_IO (cannot open or read) or
+ * VSC_ERR_INPUT (not a regular file, over the cap, a NUL byte) with diag set. */
 int read_file(char **out, size_t *out_len, const char *path, struct vsc_diag *diag);
+/* read_file for binary data: the same checks but NUL bytes are data. */
+int read_file_bytes(char **out, size_t *out_len, const char *path, struct vsc_diag *diag);
+/* read_file with a smaller cap of its own (0: the general cap); `what` names the file in the
+ * message ("config"). */
+int read_file_capped(char **out, size_t *out_len, const char *path, size_t cap, const char *what,
+                     struct vsc_diag *diag);
+
+/* A text file read line by line under the same checks, for files too large to hold whole. */
+struct line_reader {
+    void *fp;
+    char *buf;
+    size_t buf_cap, total, cap, max_line;
+    const char *path;
+    int line; /* number of the line last returned */
+};
+/* Opens `path`; lines longer than max_line (0: no limit but the file cap) are an error. */
+int lines_open(struct line_reader *r, const char *path, size_t max_line, struct vsc_diag *diag);
+/* The next line without its '\n' (borrowed until the next call). Returns 1, 0 at the end, or a
+ * negative status with diag set. */
+int lines_next(struct line_reader *r, const char **out, size_t *out_len, struct vsc_diag *diag);
+void lines_close(struct line_reader *r);
 
 /* SHA-256 of data, as 64 lowercase hex digits plus NUL. */
 void sha256_hex(char out[65], const void *data, size_t len);
@@ -52,8 +83,8 @@ struct rng {
 };
 void rng_seed(struct rng *r, uint64_t seed);
 uint64_t rng_next(struct rng *r);
-double rng_uniform(struct rng *r);  /* [0, 1) */
-double rng_normal(struct rng *r);   /* standard normal */
+double rng_uniform(struct rng *r);             /* [0, 1) */
+double rng_normal(struct rng *r);              /* standard normal */
 uint64_t rng_below(struct rng *r, uint64_t n); /* [0, n) */
 
 /* FNV-1a 64-bit, for seeding from strings. */
