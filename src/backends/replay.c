@@ -34,7 +34,7 @@ static int replay_open(void **state, const struct vsc_model_cfg *m, const char *
     json_decref(o);
     char *text = NULL;
     size_t len;
-    int rc = read_file(&text, &len, path, diag);
+    int rc = read_text_file(&text, &len, path, diag);
     struct replay *r = NULL;
     if (rc) goto done;
     r = calloc(1, sizeof(*r));

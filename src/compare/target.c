@@ -287,7 +287,7 @@ int vsc_targets_from_orientations(size_t *out_n, const char *csv_path, const cha
     int rc = VSC_ERR_NOMEM;
     *out_n = 0;
     if (!fields) goto fail;
-    if ((rc = read_file(&text, &len, csv_path, diag))) goto fail;
+    if ((rc = read_text_file(&text, &len, csv_path, diag))) goto fail;
     struct csv c = {.p = text, .end = text + len, .line = 1};
     if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) c.p += 3; /* spreadsheet BOM */
     int line = 0;

@@ -502,7 +502,7 @@ int vsc_config_load(struct vsc_config **out, const char *path, struct vsc_diag *
     char *text;
     size_t len;
     *out = NULL;
-    int rc = read_file(&text, &len, path, diag);
+    int rc = read_text_file(&text, &len, path, diag);
     if (rc) return rc;
     rc = vsc_config_parse(out, text, len, path, diag);
     free(text);

@@ -64,7 +64,7 @@ static int table_open(struct table *t, const char *path, struct vsc_diag *diag)
     size_t len = 0;
     memset(t, 0, sizeof *t);
     t->path = path;
-    int rc = read_file(&t->text, &len, path, diag);
+    int rc = read_text_file(&t->text, &len, path, diag);
     if (rc) {
         if (diag) snprintf(diag->file, sizeof diag->file, "%s", path);
         return rc;

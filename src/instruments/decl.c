@@ -331,7 +331,7 @@ int ins_load_decl_file(struct vsc_instrument **out, const char *path, struct vsc
     *out = NULL;
     char *text = NULL, *dir = NULL;
     size_t len;
-    int rc = read_file(&text, &len, path, diag);
+    int rc = read_text_file(&text, &len, path, diag);
     if (rc) goto fail;
     rc = VSC_ERR_NOMEM;
     if (!(dir = path_dirname(path))) goto fail;

@@ -98,7 +98,7 @@ int ins_load_valuebench(struct vsc_instrument **out, const char *path, const cha
     struct vsc_instrument *ins = ins_new();
     int rc = VSC_ERR_NOMEM;
     if (!f || !names || !ins) goto fail;
-    if ((rc = read_file(&text, &len, path, diag))) goto fail;
+    if ((rc = read_text_file(&text, &len, path, diag))) goto fail;
     struct csv c = {text, text + len, 1};
     int line;
     rc = csv_next(&c, f, &line, path, diag);

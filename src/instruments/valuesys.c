@@ -141,7 +141,7 @@ int vsc_value_system_load(struct vsc_value_system **out, const char *path, struc
     *out = NULL;
     char *text;
     size_t len;
-    int rc = read_file(&text, &len, path, diag);
+    int rc = read_text_file(&text, &len, path, diag);
     if (rc) return rc;
     rc = vs_parse(out, text, len, path, diag);
     free(text);

@@ -80,7 +80,7 @@ static int load_fulcra(struct texts *t, const char *path, const struct vsc_value
 {
     char *data = NULL;
     size_t len;
-    int rc = read_file(&data, &len, path, diag);
+    int rc = read_text_file(&data, &len, path, diag);
     if (rc) return rc;
     int line = 0;
     for (char *p = data, *nl; p && *p && !full(t) && !rc; p = nl ? nl + 1 : NULL) {
@@ -148,7 +148,7 @@ static int load_touche(struct texts *t, const char *path, const struct vsc_value
 {
     char *data = NULL;
     size_t len;
-    int rc = read_file(&data, &len, path, diag);
+    int rc = read_text_file(&data, &len, path, diag);
     if (rc) return rc;
     json_t *header = NULL;
     int *dim_of = NULL, c_concl = -1, c_stance = -1, c_premise = -1, c_text = -1;
@@ -219,7 +219,7 @@ static int load_valuebench(struct texts *t, const char *path, struct vsc_diag *d
 {
     char *data = NULL;
     size_t len;
-    int rc = read_file(&data, &len, path, diag);
+    int rc = read_text_file(&data, &len, path, diag);
     if (rc) return rc;
     struct csv c = {data, data + len, 1};
     json_t *header = json_array(), *f = json_array();

@@ -421,7 +421,7 @@ int persona_load_file(struct persona **out, size_t *out_n, const char *path,
     char *data = NULL;
     size_t len = 0, n = 0, cap = 0;
     struct persona *ps = NULL;
-    int rc = read_file(&data, &len, path, diag);
+    int rc = read_text_file(&data, &len, path, diag);
     if (rc) {
         if (diag) snprintf(diag->file, sizeof diag->file, "%s", path);
         return rc;

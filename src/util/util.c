@@ -222,12 +222,12 @@ int read_file_capped(char **out, size_t *out_len, const char *path, size_t cap, 
     return read_whole(out, out_len, path, cap, what, 1, diag);
 }
 
-int read_file(char **out, size_t *out_len, const char *path, struct vsc_diag *diag)
+int read_text_file(char **out, size_t *out_len, const char *path, struct vsc_diag *diag)
 {
     return read_whole(out, out_len, path, 0, NULL, 1, diag);
 }
 
-int read_file_bytes(char **out, size_t *out_len, const char *path, struct vsc_diag *diag)
+int read_file(char **out, size_t *out_len, const char *path, struct vsc_diag *diag)
 {
     return read_whole(out, out_len, path, 0, NULL, 0, diag);
 }

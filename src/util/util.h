@@ -31,9 +31,9 @@ char *buf_take(struct buf *b);
 int buf_fill(struct buf *b, const char *tpl, const char *const *keys, const char *const *vals,
              size_t n);
 
-/* Every file valscope reads goes through read_file or the line reader below, so each one is
- * capped in size, refuses what is not a regular file (/dev/zero, a FIFO, a folder) and refuses
- * NUL bytes (text would silently end there) with file:line:col. The cap is
+/* Every file valscope reads goes through read_text_file / read_file or the line reader below, so
+ * each one is capped in size, refuses what is not a regular file (/dev/zero, a FIFO, a folder) and
+ * refuses NUL bytes (text would silently end there) with file:line:col. The cap is
  * VALSCOPE_MAX_FILE_BYTES from the environment (bytes, or with a k/M/G suffix), default
  * MAX_FILE_BYTES_DEFAULT; docs/limits.md lists it. */
 #define MAX_FILE_BYTES_DEFAULT ((size_t)256 << 20)
@@ -41,11 +41,12 @@ int buf_fill(struct buf *b, const char *tpl, const char *const *keys, const char
 size_t max_file_bytes(struct vsc_diag *diag);
 
 /* Reads a whole text file (NUL-terminated). Returns VSC_ERR_IO (cannot open or read) or
- * VSC_ERR_INPUT (not a regular file, over the cap, a NUL byte) with diag set. */
+ * VSC_ERR_INPUT (not a regular file, over the cap, a NUL byte) with diag set. Every loader of
+ * a user's text file reads through this (or the line reader). */
+int read_text_file(char **out, size_t *out_len, const char *path, struct vsc_diag *diag);
+/* The same for any data: NUL bytes are data (a store, a model file). */
 int read_file(char **out, size_t *out_len, const char *path, struct vsc_diag *diag);
-/* read_file for binary data: the same checks but NUL bytes are data. */
-int read_file_bytes(char **out, size_t *out_len, const char *path, struct vsc_diag *diag);
-/* read_file with a smaller cap of its own (0: the general cap); `what` names the file in the
+/* read_text_file with a smaller cap of its own (0: the general cap); `what` names the file in the
  * message ("config"). */
 int read_file_capped(char **out, size_t *out_len, const char *path, size_t cap, const char *what,
                      struct vsc_diag *diag);

@@ -254,7 +254,7 @@ int yj_load(struct yj_doc **out, const char *path, struct vsc_diag *diag)
     char *text;
     size_t len;
     *out = NULL;
-    int rc = read_file(&text, &len, path, diag);
+    int rc = read_text_file(&text, &len, path, diag);
     if (rc) return rc;
     rc = yj_parse(out, text, len, path, diag);
     free(text);

@@ -134,7 +134,7 @@ static void test_size_cap(void **state)
     assert_non_null(strstr(d.msg, "larger than 100 bytes"));
     assert_non_null(strstr(d.msg, "VALSCOPE_MAX_FILE_BYTES"));
     char *text = NULL;
-    assert_int_equal(read_file(&text, NULL, p, &d), VSC_ERR_INPUT);
+    assert_int_equal(read_text_file(&text, NULL, p, &d), VSC_ERR_INPUT);
     assert_null(text);
     setenv("VALSCOPE_MAX_FILE_BYTES", "1k", 1);
     assert_int_equal(vsc_instrument_load(&ins, "prompts", p, NULL, &d), 0);

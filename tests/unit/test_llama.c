@@ -395,7 +395,7 @@ static void test_bad_files(void **state)
     char *head = NULL;
     size_t len = 0;
     struct vsc_diag d;
-    assert_int_equal(read_file_bytes(&head, &len, MODEL, &d), 0);
+    assert_int_equal(read_file(&head, &len, MODEL, &d), 0);
     char *p3 = write_temp(head, len / 3);
     char *o3 = xasprintf("{\"model_path\":\"%s\",\"chat_template\":\"none\"}", p3);
     expect_open_error(o3, VSC_ERR_INPUT, "cannot load this GGUF file");
