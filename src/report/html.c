@@ -1,14 +1,14 @@
 /* The HTML report: one page, inline CSS, SVG drawn here, no scripts and no external
  * resources. A Content-Security-Policy meta tag forbids scripts and remote loads as a second
  * line of defence; the first is that every string that did not come from this file goes
- * through html_escape_buf() (E() below), in text and attributes alike. */
+ * through html_escape_buf() (pg_esc() below), in text and attributes alike. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report/report_int.h"
+#include "report/svg.h"
 #include "util/atomic_file.h"
 #include "valscope/instrument.h"
 
@@ -71,84 +71,6 @@ char *vsc_html_escape(const char *s)
     return buf_take(&b);
 }
 
-/* ---- page writing with a sticky error --------------------------------------------------- */
-
-/* The page is long and built from hundreds of small appends; the first failure is kept and
- * reported once at the end instead of after every call. */
-struct page {
-    struct buf b;
-    int err;
-    const struct vsc_report *r;
-    const char **models; /* distinct model names, first appearance; index = colour */
-    size_t n_models;
-    const char **conds; /* distinct conditions */
-    size_t n_conds;
-};
-
-__attribute__((format(printf, 2, 3))) static void P(struct page *pg, const char *fmt, ...)
-{
-    if (pg->err) return;
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        pg->err = VSC_ERR_NOMEM;
-        return;
-    }
-    pg->err = buf_append(&pg->b, s, (size_t)n);
-    free(s);
-}
-
-/* Untrusted text: always through here. */
-static void E(struct page *pg, const char *s)
-{
-    if (!pg->err) pg->err = html_escape_buf(&pg->b, s);
-}
-
-/* Untrusted text cut to about `max_bytes` on a character boundary, with an ellipsis: for
- * labels inside charts, where a long model name would run out of the picture. */
-static void E_short(struct page *pg, const char *s, size_t max_bytes)
-{
-    size_t len = s ? strlen(s) : 0;
-    if (len <= max_bytes) {
-        E(pg, s);
-        return;
-    }
-    while (max_bytes > 0 && ((unsigned char)s[max_bytes] & 0xC0) == 0x80)
-        max_bytes--;
-    char *cut = xstrndup(s, max_bytes);
-    if (!cut) {
-        pg->err = VSC_ERR_NOMEM;
-        return;
-    }
-    E(pg, cut);
-    free(cut);
-    P(pg, "&#8230;");
-}
-
-static void num(struct page *pg, double v, int prec)
-{
-    if (isfinite(v))
-        P(pg, "%.*f", prec, v);
-    else
-        P(pg, "&#8211;");
-}
-
-static void ci(struct page *pg, double lo, double hi, int prec)
-{
-    if (!isfinite(lo) || !isfinite(hi)) {
-        P(pg, "&#8211;");
-        return;
-    }
-    P(pg, "[");
-    num(pg, lo, prec);
-    P(pg, ", ");
-    num(pg, hi, prec);
-    P(pg, "]");
-}
-
 static const char *const PALETTE[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
                                       "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
 #define N_PALETTE (sizeof(PALETTE) / sizeof(PALETTE[0]))
@@ -175,25 +97,20 @@ static const char *cond_colour(const struct page *pg, const char *cond)
     return PALETTE[index_of(pg->conds, pg->n_conds, cond) % N_PALETTE];
 }
 
-static void swatch(struct page *pg, const char *colour)
-{
-    P(pg, "<span class=\"sw\" style=\"background:%s\"></span>", colour);
-}
-
 /* Opens a table row with the cells that name a record: model (with its colour), run,
  * condition, instrument; the last cell is left open. */
 static void label_cells(struct page *pg, const char *model, const char *run, const char *condition,
                         const char *instrument)
 {
-    P(pg, "<tr><td>");
-    swatch(pg, model_colour(pg, model));
-    E(pg, model);
-    P(pg, "</td><td>");
-    E(pg, run);
-    P(pg, "</td><td>");
-    E(pg, condition);
-    P(pg, "</td><td>");
-    E(pg, instrument);
+    pg_put(pg, "<tr><td>");
+    svg_swatch(pg, model_colour(pg, model));
+    pg_esc(pg, model);
+    pg_put(pg, "</td><td>");
+    pg_esc(pg, run);
+    pg_put(pg, "</td><td>");
+    pg_esc(pg, condition);
+    pg_put(pg, "</td><td>");
+    pg_esc(pg, instrument);
 }
 
 /* Record index of one value, or -1. */
@@ -244,27 +161,29 @@ static void section_summary(struct page *pg)
         pending += r->qual[i].pending;
         unp += r->qual[i].unparseable;
     }
-    P(pg, "<section id=\"summary\"><h2>Summary</h2><ul>");
-    P(pg, "<li>%zu run(s), %zu model(s), %zu condition(s), %zu scored record(s).</li>", r->n_runs,
-      pg->n_models, pg->n_conds, vsc_profiles_count(r->prof));
-    P(pg, "<li>%zu cells: %zu answered, %zu failed, %zu pending; %zu answers unparseable.</li>",
-      cells, ok, failed, pending, unp);
-    P(pg, "<li>Models: ");
+    pg_put(pg, "<section id=\"summary\"><h2>Summary</h2><ul>");
+    pg_put(pg, "<li>%zu run(s), %zu model(s), %zu condition(s), %zu scored record(s).</li>",
+           r->n_runs, pg->n_models, pg->n_conds, vsc_profiles_count(r->prof));
+    pg_put(pg,
+           "<li>%zu cells: %zu answered, %zu failed, %zu pending; %zu answers unparseable.</li>",
+           cells, ok, failed, pending, unp);
+    pg_put(pg, "<li>Models: ");
     for (size_t i = 0; i < pg->n_models; i++) {
-        if (i) P(pg, ", ");
-        swatch(pg, model_colour(pg, pg->models[i]));
-        E(pg, pg->models[i]);
+        if (i) pg_put(pg, ", ");
+        svg_swatch(pg, model_colour(pg, pg->models[i]));
+        pg_esc(pg, pg->models[i]);
     }
-    P(pg, "</li><li>Conditions: ");
+    pg_put(pg, "</li><li>Conditions: ");
     for (size_t i = 0; i < pg->n_conds; i++) {
-        if (i) P(pg, ", ");
-        E(pg, pg->conds[i]);
+        if (i) pg_put(pg, ", ");
+        pg_esc(pg, pg->conds[i]);
     }
-    P(pg, "</li><li>Targets: %zu; drift comparisons: %zu.</li></ul>", r->n_targets, r->n_drifts);
+    pg_put(pg, "</li><li>Targets: %zu; drift comparisons: %zu.</li></ul>", r->n_targets,
+           r->n_drifts);
 
     /* The three highest dimensions of each profile, for a first reading. */
-    P(pg, "<h3>Highest-scored dimensions per profile</h3><table><tr><th>Model</th><th>Run</th>"
-          "<th>Condition</th><th>Instrument</th><th>Top 3 (mean)</th></tr>");
+    pg_put(pg, "<h3>Highest-scored dimensions per profile</h3><table><tr><th>Model</th><th>Run</th>"
+               "<th>Condition</th><th>Instrument</th><th>Top 3 (mean)</th></tr>");
     size_t n = vsc_profiles_count(r->prof);
     for (size_t i = 0; i < n; i++) {
         const struct vsc_score_record *g = vsc_profiles_get(r->prof, i);
@@ -294,19 +213,19 @@ static void section_summary(struct page *pg)
             }
         }
         label_cells(pg, g->model, g->run, g->condition, g->instrument);
-        P(pg, "</td><td>");
+        pg_put(pg, "</td><td>");
         for (int k = 0; k < 3 && top[k] >= 0; k++) {
             const struct vsc_score_record *e = vsc_profiles_get(r->prof, (size_t)top[k]);
-            if (k) P(pg, ", ");
-            E(pg, e->dimension);
-            P(pg, " (");
-            num(pg, e->mean, 2);
-            P(pg, ")");
+            if (k) pg_put(pg, ", ");
+            pg_esc(pg, e->dimension);
+            pg_put(pg, " (");
+            pg_num(pg, e->mean, 2);
+            pg_put(pg, ")");
         }
-        if (top[0] < 0) P(pg, "<span class=\"note\">no scored answers</span>");
-        P(pg, "</td></tr>");
+        if (top[0] < 0) pg_put(pg, "<span class=\"note\">no scored answers</span>");
+        pg_put(pg, "</td></tr>");
     }
-    P(pg, "</table></section>");
+    pg_put(pg, "</table></section>");
 }
 
 static int cmp_rank(const void *a, const void *b)
@@ -319,13 +238,13 @@ static int cmp_rank(const void *a, const void *b)
 static void section_leaderboard(struct page *pg)
 {
     const struct vsc_report *r = pg->r;
-    P(pg,
-      "<section id=\"leaderboard\"><h2>Leaderboard</h2>"
-      "<p>Per instrument, condition and dimension, entries (model &#215; run) ranked by mean "
-      "(1 = highest), with the %g%% CI and the share of resamples in which the entry keeps "
-      "its rank.</p>",
-      r->compare.level * 100);
-    if (!r->n_leader) P(pg, "<p class=\"note\">No scored dimensions.</p>");
+    pg_put(pg,
+           "<section id=\"leaderboard\"><h2>Leaderboard</h2>"
+           "<p>Per instrument, condition and dimension, entries (model &#215; run) ranked by mean "
+           "(1 = highest), with the %g%% CI and the share of resamples in which the entry keeps "
+           "its rank.</p>",
+           r->compare.level * 100);
+    if (!r->n_leader) pg_put(pg, "<p class=\"note\">No scored dimensions.</p>");
     const struct vsc_leader_row **grp = malloc((r->n_leader + 1) * sizeof(*grp));
     if (!grp) {
         pg->err = VSC_ERR_NOMEM;
@@ -341,14 +260,14 @@ static void section_leaderboard(struct page *pg)
             if (r->leader[end].n_entries > max_n) max_n = r->leader[end].n_entries;
             end++;
         }
-        P(pg, "<h3>");
-        E(pg, h->instrument);
-        P(pg, " &#183; condition ");
-        E(pg, h->condition);
-        P(pg, "</h3><table><tr><th>Dimension</th>");
+        pg_put(pg, "<h3>");
+        pg_esc(pg, h->instrument);
+        pg_put(pg, " &#183; condition ");
+        pg_esc(pg, h->condition);
+        pg_put(pg, "</h3><table><tr><th>Dimension</th>");
         for (size_t k = 1; k <= max_n; k++)
-            P(pg, "<th>Rank %zu</th>", k);
-        P(pg, "</tr>");
+            pg_put(pg, "<th>Rank %zu</th>", k);
+        pg_put(pg, "</tr>");
         size_t j = i;
         while (j < end) {
             size_t g = 0, k = j;
@@ -356,46 +275,39 @@ static void section_leaderboard(struct page *pg)
                    eq(r->leader[k].kind, r->leader[j].kind))
                 grp[g++] = &r->leader[k++];
             qsort(grp, g, sizeof(*grp), cmp_rank);
-            P(pg, "<tr><td>%s", eq(grp[0]->kind, "group") ? "<i>" : "");
-            E(pg, grp[0]->dimension);
-            P(pg, "%s</td>", eq(grp[0]->kind, "group") ? "</i>" : "");
+            pg_put(pg, "<tr><td>%s", eq(grp[0]->kind, "group") ? "<i>" : "");
+            pg_esc(pg, grp[0]->dimension);
+            pg_put(pg, "%s</td>", eq(grp[0]->kind, "group") ? "</i>" : "");
             for (size_t m = 0; m < g; m++) {
-                P(pg, "<td>");
-                swatch(pg, model_colour(pg, grp[m]->model));
-                E(pg, grp[m]->model);
+                pg_put(pg, "<td>");
+                svg_swatch(pg, model_colour(pg, grp[m]->model));
+                pg_esc(pg, grp[m]->model);
                 if (r->n_runs > 1) {
-                    P(pg, " <small>(");
-                    E(pg, grp[m]->run);
-                    P(pg, ")</small>");
+                    pg_put(pg, " <small>(");
+                    pg_esc(pg, grp[m]->run);
+                    pg_put(pg, ")</small>");
                 }
-                P(pg, "<br><small>%zu. ", grp[m]->rank);
-                num(pg, grp[m]->mean, 2);
-                P(pg, " ");
-                ci(pg, grp[m]->ci_low, grp[m]->ci_high, 2);
+                pg_put(pg, "<br><small>%zu. ", grp[m]->rank);
+                pg_num(pg, grp[m]->mean, 2);
+                pg_put(pg, " ");
+                pg_ci(pg, grp[m]->ci_low, grp[m]->ci_high, 2);
                 if (isfinite(grp[m]->p_keep_rank))
-                    P(pg, " &#183; keeps rank %.0f%%", grp[m]->p_keep_rank * 100);
-                P(pg, "</small></td>");
+                    pg_put(pg, " &#183; keeps rank %.0f%%", grp[m]->p_keep_rank * 100);
+                pg_put(pg, "</small></td>");
             }
             for (size_t m = g; m < max_n; m++)
-                P(pg, "<td></td>");
-            P(pg, "</tr>");
+                pg_put(pg, "<td></td>");
+            pg_put(pg, "</tr>");
             j = k;
         }
-        P(pg, "</table>");
+        pg_put(pg, "</table>");
         i = end;
     }
     free(grp);
-    P(pg, "</section>");
+    pg_put(pg, "</section>");
 }
 
 /* ---- Schwartz radar and circle ---------------------------------------------------------- */
-
-#define PI 3.14159265358979323846
-
-static double angle_of(size_t i, size_t n)
-{
-    return -PI / 2 + 2 * PI * (double)i / (double)n;
-}
 
 /* The 10 values in circle order, as indices into vs->dims. */
 static size_t circle_order(const struct vsc_value_system *vs, size_t *order)
@@ -412,53 +324,43 @@ static size_t circle_order(const struct vsc_value_system *vs, size_t *order)
     return n;
 }
 
-static void polygon_points(struct page *pg, const double *v, size_t n, double cx, double cy,
-                           double R, double lo, double hi)
-{
-    for (size_t i = 0; i < n; i++) {
-        double f = hi > lo ? 0.08 + 0.92 * (v[i] - lo) / (hi - lo) : 0.5;
-        if (f < 0) f = 0;
-        double a = angle_of(i, n);
-        P(pg, "%s%.1f %.1f", i ? " L" : "M", cx + R * f * cos(a), cy + R * f * sin(a));
-    }
-    P(pg, " Z");
-}
-
 static void radar(struct page *pg, const struct vsc_value_system *vs, const size_t *ord,
                   const char *model, const char *run, const char *instrument, double lo, double hi)
 {
     const struct vsc_report *r = pg->r;
     const double cx = 270, cy = 180, R = 120; /* room on both sides for labels like Benevolence */
     size_t n = vs->n_dims;
-    P(pg, "<div class=\"chart\"><b>");
-    swatch(pg, model_colour(pg, model));
-    E(pg, model);
-    P(pg, "</b> <small>");
-    E(pg, run);
-    P(pg, " &#183; ");
-    E(pg, instrument);
-    P(pg, "</small><br><svg width=\"540\" height=\"370\" viewBox=\"0 0 540 370\" role=\"img\">");
+    pg_put(pg, "<div class=\"chart\"><b>");
+    svg_swatch(pg, model_colour(pg, model));
+    pg_esc(pg, model);
+    pg_put(pg, "</b> <small>");
+    pg_esc(pg, run);
+    pg_put(pg, " &#183; ");
+    pg_esc(pg, instrument);
+    pg_put(pg,
+           "</small><br><svg width=\"540\" height=\"370\" viewBox=\"0 0 540 370\" role=\"img\">");
     for (int ring = 1; ring <= 4; ring++)
-        P(pg, "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"%.1f\" fill=\"none\" stroke=\"#e5e5e5\"/>", cx,
-          cy, R * ring / 4);
+        pg_put(pg, "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"%.1f\" fill=\"none\" stroke=\"#e5e5e5\"/>",
+               cx, cy, R * ring / 4);
     if (lo < 0 && hi > 0) {
         double f = 0.08 + 0.92 * (0 - lo) / (hi - lo);
-        P(pg,
-          "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"%.1f\" fill=\"none\" stroke=\"#999\" "
-          "stroke-dasharray=\"3 3\"><title>score 0</title></circle>",
-          cx, cy, R * f);
+        pg_put(pg,
+               "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"%.1f\" fill=\"none\" stroke=\"#999\" "
+               "stroke-dasharray=\"3 3\"><title>score 0</title></circle>",
+               cx, cy, R * f);
     }
     for (size_t i = 0; i < n; i++) {
-        double a = angle_of(i, n);
+        double a = svg_angle(i, n);
         double x = cx + (R + 14) * cos(a), y = cy + (R + 14) * sin(a);
-        P(pg, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>", cx, cy,
-          cx + R * cos(a), cy + R * sin(a));
-        P(pg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" dominant-baseline=\"middle\">", x, y,
-          fabs(cos(a)) < 0.2 ? "middle"
-          : cos(a) > 0       ? "start"
-                             : "end");
-        E(pg, vs->dims[ord[i]].name);
-        P(pg, "</text>");
+        pg_put(pg, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>", cx,
+               cy, cx + R * cos(a), cy + R * sin(a));
+        pg_put(pg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" dominant-baseline=\"middle\">",
+               x, y,
+               fabs(cos(a)) < 0.2 ? "middle"
+               : cos(a) > 0       ? "start"
+                                  : "end");
+        pg_esc(pg, vs->dims[ord[i]].name);
+        pg_put(pg, "</text>");
     }
     double v[64], vl[64], vh[64];
     int drawn = 0;
@@ -479,31 +381,31 @@ static void radar(struct page *pg, const struct vsc_value_system *vs, const size
         if (!full) continue;
         const char *col = cond_colour(pg, pg->conds[c]);
         if (band) {
-            P(pg, "<path fill=\"%s\" fill-opacity=\"0.18\" fill-rule=\"evenodd\" d=\"", col);
-            polygon_points(pg, vh, n, cx, cy, R, lo, hi);
-            P(pg, " ");
-            polygon_points(pg, vl, n, cx, cy, R, lo, hi);
-            P(pg, "\"><title>CI band: ");
-            E(pg, pg->conds[c]);
-            P(pg, "</title></path>");
+            pg_put(pg, "<path fill=\"%s\" fill-opacity=\"0.18\" fill-rule=\"evenodd\" d=\"", col);
+            svg_polygon_points(pg, vh, n, cx, cy, R, lo, hi);
+            pg_put(pg, " ");
+            svg_polygon_points(pg, vl, n, cx, cy, R, lo, hi);
+            pg_put(pg, "\"><title>CI band: ");
+            pg_esc(pg, pg->conds[c]);
+            pg_put(pg, "</title></path>");
         }
-        P(pg, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\" d=\"", col);
-        polygon_points(pg, v, n, cx, cy, R, lo, hi);
-        P(pg, "\"><title>");
-        E(pg, pg->conds[c]);
-        P(pg, "</title></path>");
+        pg_put(pg, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\" d=\"", col);
+        svg_polygon_points(pg, v, n, cx, cy, R, lo, hi);
+        pg_put(pg, "\"><title>");
+        pg_esc(pg, pg->conds[c]);
+        pg_put(pg, "</title></path>");
         drawn++;
     }
-    P(pg, "</svg><br>");
-    if (!drawn) P(pg, "<span class=\"note\">no complete profile to draw</span>");
+    pg_put(pg, "</svg><br>");
+    if (!drawn) pg_put(pg, "<span class=\"note\">no complete profile to draw</span>");
     for (size_t c = 0; c < pg->n_conds; c++) {
         if (find_rec(r->prof, model, run, pg->conds[c], instrument, vs->dims[ord[0]].id) < 0)
             continue;
-        swatch(pg, cond_colour(pg, pg->conds[c]));
-        E(pg, pg->conds[c]);
-        P(pg, " ");
+        svg_swatch(pg, cond_colour(pg, pg->conds[c]));
+        pg_esc(pg, pg->conds[c]);
+        pg_put(pg, " ");
     }
-    P(pg, "</div>");
+    pg_put(pg, "</div>");
 }
 
 /* Distinct (model, run, instrument) of system `sys` with kind "value", in record order. */
@@ -527,9 +429,9 @@ static size_t distinct_mri(const struct vsc_profiles *p, const char *sys, size_t
 static void section_radar(struct page *pg, const struct vsc_value_system *vs)
 {
     const struct vsc_report *r = pg->r;
-    P(pg, "<section id=\"profiles\"><h2>Schwartz value profiles</h2>");
+    pg_put(pg, "<section id=\"profiles\"><h2>Schwartz value profiles</h2>");
     if (!vs || vs->n_dims > 64) {
-        P(pg, "<p class=\"note\">The Schwartz value system is not available.</p></section>");
+        pg_put(pg, "<p class=\"note\">The Schwartz value system is not available.</p></section>");
         return;
     }
     size_t n = vsc_profiles_count(r->prof);
@@ -540,13 +442,13 @@ static void section_radar(struct page *pg, const struct vsc_value_system *vs)
     }
     circle_order(vs, ord);
     size_t m = distinct_mri(r->prof, "schwartz", mri);
-    P(pg,
-      "<p>One radar per model, the 10 basic values around the circle; a line per condition "
-      "with its %g%% CI band (shaded). Radius is the score, scaled per instrument from the "
-      "lowest CI bound (centre) to the highest (rim); the dashed ring is 0.</p>",
-      r->score.level > 0 ? r->score.level * 100 : 95.0);
-    if (!m) P(pg, "<p class=\"note\">No Schwartz instrument was scored.</p>");
-    P(pg, "<div class=\"charts\">");
+    pg_put(pg,
+           "<p>One radar per model, the 10 basic values around the circle; a line per condition "
+           "with its %g%% CI band (shaded). Radius is the score, scaled per instrument from the "
+           "lowest CI bound (centre) to the highest (rim); the dashed ring is 0.</p>",
+           r->score.level > 0 ? r->score.level * 100 : 95.0);
+    if (!m) pg_put(pg, "<p class=\"note\">No Schwartz instrument was scored.</p>");
+    pg_put(pg, "<div class=\"charts\">");
     for (size_t i = 0; i < m; i++) {
         const struct vsc_score_record *g = vsc_profiles_get(r->prof, mri[i]);
         double lo = INFINITY, hi = -INFINITY;
@@ -560,7 +462,7 @@ static void section_radar(struct page *pg, const struct vsc_value_system *vs)
         }
         radar(pg, vs, ord, g->model, g->run, g->instrument, lo, hi);
     }
-    P(pg, "</div></section>");
+    pg_put(pg, "</div></section>");
     free(mri);
 }
 
@@ -570,19 +472,19 @@ static void section_radar(struct page *pg, const struct vsc_value_system *vs)
 static void section_circle(struct page *pg, const struct vsc_value_system *vs)
 {
     const struct vsc_report *r = pg->r;
-    P(pg, "<section id=\"circle\"><h2>The Schwartz circle</h2>");
+    pg_put(pg, "<section id=\"circle\"><h2>The Schwartz circle</h2>");
     if (!vs || vs->n_dims > 64) {
-        P(pg, "<p class=\"note\">The Schwartz value system is not available.</p></section>");
+        pg_put(pg, "<p class=\"note\">The Schwartz value system is not available.</p></section>");
         return;
     }
     size_t ord[64], n = circle_order(vs, ord);
     const double cx = 250, cy = 240, R = 160;
-    P(pg, "<p>Adjacent values are compatible, opposite ones conflict. Each numbered point is "
-          "one profile: the direction of sum<sub>d</sub> (m<sub>d</sub> &#8722; mean) "
-          "&#183; u<sub>d</sub> / sum<sub>d</sub> |m<sub>d</sub> &#8722; mean| over the unit "
-          "vectors u<sub>d</sub> of the values.</p>");
-    P(pg, "<div class=\"charts\"><div class=\"chart\"><svg width=\"500\" height=\"480\" "
-          "viewBox=\"0 0 500 480\" role=\"img\">");
+    pg_put(pg, "<p>Adjacent values are compatible, opposite ones conflict. Each numbered point is "
+               "one profile: the direction of sum<sub>d</sub> (m<sub>d</sub> &#8722; mean) "
+               "&#183; u<sub>d</sub> / sum<sub>d</sub> |m<sub>d</sub> &#8722; mean| over the unit "
+               "vectors u<sub>d</sub> of the values.</p>");
+    pg_put(pg, "<div class=\"charts\"><div class=\"chart\"><svg width=\"500\" height=\"480\" "
+               "viewBox=\"0 0 500 480\" role=\"img\">");
     static const char *const GROUP_FILL[] = {"#dbe9f6", "#fde0c5", "#e2f0d9", "#eadcf0", "#f3f3d5"};
     /* Higher-order sectors: runs of neighbours with the same parent. */
     size_t gi = 0;
@@ -590,35 +492,36 @@ static void section_circle(struct page *pg, const struct vsc_value_system *vs)
         size_t j = i;
         while (j + 1 < n && eq(vs->dims[ord[j + 1]].parent, vs->dims[ord[i]].parent))
             j++;
-        double a0 = angle_of(i, n) - PI / (double)n, a1 = angle_of(j, n) + PI / (double)n;
-        P(pg,
-          "<path d=\"M%.0f %.0f L%.1f %.1f A%.0f %.0f 0 %d 1 %.1f %.1f Z\" fill=\"%s\" "
-          "stroke=\"#fff\">",
-          cx, cy, cx + R * cos(a0), cy + R * sin(a0), R, R, a1 - a0 > PI ? 1 : 0, cx + R * cos(a1),
-          cy + R * sin(a1), GROUP_FILL[gi % 5]);
-        P(pg, "<title>");
-        E(pg, vs->dims[ord[i]].parent ? vs->dims[ord[i]].parent : "");
-        P(pg, "</title></path>");
+        double a0 = svg_angle(i, n) - SVG_PI / (double)n, a1 = svg_angle(j, n) + SVG_PI / (double)n;
+        pg_put(pg,
+               "<path d=\"M%.0f %.0f L%.1f %.1f A%.0f %.0f 0 %d 1 %.1f %.1f Z\" fill=\"%s\" "
+               "stroke=\"#fff\">",
+               cx, cy, cx + R * cos(a0), cy + R * sin(a0), R, R, a1 - a0 > SVG_PI ? 1 : 0,
+               cx + R * cos(a1), cy + R * sin(a1), GROUP_FILL[gi % 5]);
+        pg_put(pg, "<title>");
+        pg_esc(pg, vs->dims[ord[i]].parent ? vs->dims[ord[i]].parent : "");
+        pg_put(pg, "</title></path>");
         if (vs->dims[ord[i]].parent) {
             double am = (a0 + a1) / 2;
-            P(pg,
-              "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-style=\"italic\" "
-              "fill=\"#777\">",
-              cx + (R + 40) * cos(am), cy + (R + 40) * sin(am));
-            E(pg, vs->dims[ord[i]].parent);
-            P(pg, "</text>");
+            pg_put(pg,
+                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-style=\"italic\" "
+                   "fill=\"#777\">",
+                   cx + (R + 40) * cos(am), cy + (R + 40) * sin(am));
+            pg_esc(pg, vs->dims[ord[i]].parent);
+            pg_put(pg, "</text>");
         }
         gi++;
         i = j + 1;
     }
     for (size_t i = 0; i < n; i++) {
-        double a = angle_of(i, n);
-        P(pg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" dominant-baseline=\"middle\">",
-          cx + (R - 22) * cos(a), cy + (R - 22) * sin(a));
-        E(pg, vs->dims[ord[i]].name);
-        P(pg, "</text>");
+        double a = svg_angle(i, n);
+        pg_put(pg,
+               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" dominant-baseline=\"middle\">",
+               cx + (R - 22) * cos(a), cy + (R - 22) * sin(a));
+        pg_esc(pg, vs->dims[ord[i]].name);
+        pg_put(pg, "</text>");
     }
-    P(pg, "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"3\" fill=\"#555\"/>", cx, cy);
+    pg_put(pg, "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"3\" fill=\"#555\"/>", cx, cy);
     /* Points. */
     size_t np = vsc_profiles_count(r->prof), k = 0;
     struct buf legend;
@@ -641,7 +544,7 @@ static void section_circle(struct page *pg, const struct vsc_value_system *vs)
         if (!full) continue;
         double sx = 0, sy = 0, sa = 0;
         for (size_t d = 0; d < n; d++) {
-            double c = m[d] - mean, a = angle_of(d, n);
+            double c = m[d] - mean, a = svg_angle(d, n);
             sx += c * cos(a);
             sy += c * sin(a);
             sa += fabs(c);
@@ -650,36 +553,37 @@ static void section_circle(struct page *pg, const struct vsc_value_system *vs)
         k++;
         double px = cx + R * sx / sa, py = cy + R * sy / sa;
         const char *col = model_colour(pg, g->model);
-        P(pg, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"7\" fill=\"%s\" fill-opacity=\"0.85\"><title>",
-          px, py, col);
-        E(pg, g->model);
-        P(pg, " / ");
-        E(pg, g->condition);
-        P(pg,
-          "</title></circle><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-          "dominant-baseline=\"middle\" style=\"fill:#fff;font-size:9px\">%zu</text>",
-          px, py, k);
+        pg_put(pg,
+               "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"7\" fill=\"%s\" fill-opacity=\"0.85\"><title>",
+               px, py, col);
+        pg_esc(pg, g->model);
+        pg_put(pg, " / ");
+        pg_esc(pg, g->condition);
+        pg_put(pg,
+               "</title></circle><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+               "dominant-baseline=\"middle\" style=\"fill:#fff;font-size:9px\">%zu</text>",
+               px, py, k);
         /* The legend is written after the SVG; build it on the side. */
         struct page lp = {.b = legend};
-        P(&lp, "<tr><td class=\"n\">%zu</td><td>", k);
-        swatch(&lp, col);
-        E(&lp, g->model);
-        P(&lp, "</td><td>");
-        E(&lp, g->run);
-        P(&lp, "</td><td>");
-        E(&lp, g->condition);
-        P(&lp, "</td><td>");
-        E(&lp, g->instrument);
-        P(&lp, "</td></tr>");
+        pg_put(&lp, "<tr><td class=\"n\">%zu</td><td>", k);
+        svg_swatch(&lp, col);
+        pg_esc(&lp, g->model);
+        pg_put(&lp, "</td><td>");
+        pg_esc(&lp, g->run);
+        pg_put(&lp, "</td><td>");
+        pg_esc(&lp, g->condition);
+        pg_put(&lp, "</td><td>");
+        pg_esc(&lp, g->instrument);
+        pg_put(&lp, "</td></tr>");
         legend = lp.b;
         if (lp.err) pg->err = lp.err;
     }
-    P(pg, "</svg></div><div><table><tr><th>#</th><th>Model</th><th>Run</th><th>Condition</th>"
-          "<th>Instrument</th></tr>");
+    pg_put(pg, "</svg></div><div><table><tr><th>#</th><th>Model</th><th>Run</th><th>Condition</th>"
+               "<th>Instrument</th></tr>");
     if (legend.len && !pg->err) pg->err = buf_append(&pg->b, legend.data, legend.len);
     buf_free(&legend);
-    P(pg, "</table>%s</div></div></section>",
-      k ? "" : "<p class=\"note\">No complete Schwartz profile.</p>");
+    pg_put(pg, "</table>%s</div></div></section>",
+           k ? "" : "<p class=\"note\">No complete Schwartz profile.</p>");
 }
 
 /* ---- bar charts of other systems -------------------------------------------------------- */
@@ -719,24 +623,24 @@ static void bar_chart(struct page *pg, const char *instrument, const char *cond,
     const double top = 16, plot_h = 200, left = 46, bw = 14, gap = 22;
     double gw = (double)ne * bw + gap, width = left + (double)nd * gw + 10;
 #define Y(v) (top + plot_h * (hi - (v)) / (hi - lo))
-    P(pg, "<div class=\"chart\"><b>");
-    E(pg, instrument);
-    P(pg, "</b> <small>condition ");
-    E(pg, cond);
-    P(pg,
-      "</small><br><svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
-      "role=\"img\">",
-      width, top + plot_h + 70, width, top + plot_h + 70);
+    pg_put(pg, "<div class=\"chart\"><b>");
+    pg_esc(pg, instrument);
+    pg_put(pg, "</b> <small>condition ");
+    pg_esc(pg, cond);
+    pg_put(pg,
+           "</small><br><svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+           "role=\"img\">",
+           width, top + plot_h + 70, width, top + plot_h + 70);
     for (int t = 0; t <= 4; t++) {
         double v = lo + (hi - lo) * t / 4;
-        P(pg,
-          "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-          "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" dominant-baseline=\"middle\">"
-          "%.2f</text>",
-          left, width - 10, Y(v), Y(v), left - 4, Y(v), v);
+        pg_put(pg,
+               "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+               "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" dominant-baseline=\"middle\">"
+               "%.2f</text>",
+               left, width - 10, Y(v), Y(v), left - 4, Y(v), v);
     }
-    P(pg, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>", left,
-      width - 10, Y(0), Y(0));
+    pg_put(pg, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>", left,
+           width - 10, Y(0), Y(0));
     for (size_t d = 0; d < nd; d++) {
         const char *dim = vsc_profiles_get(r->prof, dims[d])->dimension;
         double x0 = left + (double)d * gw + gap / 2;
@@ -746,37 +650,42 @@ static void bar_chart(struct page *pg, const char *instrument, const char *cond,
             const struct vsc_score_record *e = x >= 0 ? vsc_profiles_get(r->prof, (size_t)x) : NULL;
             if (!e || !isfinite(e->mean)) continue;
             double bx = x0 + (double)k * bw, y0 = Y(0), y1 = Y(e->mean);
-            P(pg, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"><title>",
-              bx, fmin(y0, y1), bw - 2, fabs(y1 - y0), model_colour(pg, g->model));
-            E(pg, g->model);
-            P(pg, ": ");
-            num(pg, e->mean, 3);
-            P(pg, " ");
-            ci(pg, e->ci_low, e->ci_high, 3);
-            P(pg, "</title></rect>");
+            pg_put(pg,
+                   "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"><title>",
+                   bx, fmin(y0, y1), bw - 2, fabs(y1 - y0), model_colour(pg, g->model));
+            pg_esc(pg, g->model);
+            pg_put(pg, ": ");
+            pg_num(pg, e->mean, 3);
+            pg_put(pg, " ");
+            pg_ci(pg, e->ci_low, e->ci_high, 3);
+            pg_put(pg, "</title></rect>");
             if (isfinite(e->ci_low) && isfinite(e->ci_high)) {
                 double mx = bx + (bw - 2) / 2;
-                P(pg, "<path d=\"M%.1f %.1f V%.1f M%.1f %.1f h6 M%.1f %.1f h6\" stroke=\"#222\"/>",
-                  mx, Y(e->ci_low), Y(e->ci_high), mx - 3, Y(e->ci_low), mx - 3, Y(e->ci_high));
+                pg_put(pg,
+                       "<path d=\"M%.1f %.1f V%.1f M%.1f %.1f h6 M%.1f %.1f h6\" stroke=\"#222\"/>",
+                       mx, Y(e->ci_low), Y(e->ci_high), mx - 3, Y(e->ci_low), mx - 3,
+                       Y(e->ci_high));
             }
         }
-        P(pg,
-          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-35 %.1f %.1f)\">",
-          x0 + (double)ne * bw / 2, top + plot_h + 14, x0 + (double)ne * bw / 2, top + plot_h + 14);
-        E(pg, dim);
-        P(pg, "<title>");
-        E(pg, dim_name(vs, dim));
-        P(pg, "</title></text>");
+        pg_put(
+            pg,
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-35 %.1f %.1f)\">",
+            x0 + (double)ne * bw / 2, top + plot_h + 14, x0 + (double)ne * bw / 2,
+            top + plot_h + 14);
+        pg_esc(pg, dim);
+        pg_put(pg, "<title>");
+        pg_esc(pg, dim_name(vs, dim));
+        pg_put(pg, "</title></text>");
     }
 #undef Y
-    P(pg, "</svg><br>");
+    pg_put(pg, "</svg><br>");
     for (size_t k = 0; k < ne; k++) {
         const struct vsc_score_record *g = vsc_profiles_get(r->prof, ents[k]);
-        swatch(pg, model_colour(pg, g->model));
-        E(pg, g->model);
-        P(pg, " ");
+        svg_swatch(pg, model_colour(pg, g->model));
+        pg_esc(pg, g->model);
+        pg_put(pg, " ");
     }
-    P(pg, "</div>");
+    pg_put(pg, "</div>");
 done:
     free(dims);
     free(ents);
@@ -785,8 +694,8 @@ done:
 static void section_bars(struct page *pg)
 {
     const struct vsc_report *r = pg->r;
-    P(pg, "<section id=\"systems\"><h2>Other value systems</h2><p>Dimension means with their "
-          "CIs (error bars), one bar per model.</p><div class=\"charts\">");
+    pg_put(pg, "<section id=\"systems\"><h2>Other value systems</h2><p>Dimension means with their "
+               "CIs (error bars), one bar per model.</p><div class=\"charts\">");
     size_t n = vsc_profiles_count(r->prof), shown = 0;
     for (size_t i = 0; i < n; i++) {
         const struct vsc_score_record *e = vsc_profiles_get(r->prof, i);
@@ -805,27 +714,11 @@ static void section_bars(struct page *pg)
         vsc_value_system_free(vs);
         shown++;
     }
-    P(pg, "</div>%s</section>",
-      shown ? "" : "<p class=\"note\">No instrument of another value system was scored.</p>");
+    pg_put(pg, "</div>%s</section>",
+           shown ? "" : "<p class=\"note\">No instrument of another value system was scored.</p>");
 }
 
 /* ---- alignment heatmap ------------------------------------------------------------------ */
-
-/* Diverging colour for a correlation: red (-1), white (0), blue (+1); grey for none. */
-static void rho_colour(char out[8], double rho)
-{
-    if (!isfinite(rho)) {
-        strcpy(out, "#dddddd");
-        return;
-    }
-    if (rho > 1) rho = 1;
-    if (rho < -1) rho = -1;
-    int r0 = 255, g0 = 255, b0 = 255;
-    int r1 = rho > 0 ? 33 : 178, g1 = rho > 0 ? 102 : 24, b1 = rho > 0 ? 172 : 43;
-    double f = fabs(rho);
-    snprintf(out, 8, "#%02x%02x%02x", (int)(r0 + (r1 - r0) * f), (int)(g0 + (g1 - g0) * f),
-             (int)(b0 + (b1 - b0) * f));
-}
 
 static int same_prof_row(const struct vsc_align_row *a, const struct vsc_align_row *b)
 {
@@ -836,25 +729,25 @@ static int same_prof_row(const struct vsc_align_row *a, const struct vsc_align_r
 static void section_alignment(struct page *pg)
 {
     const struct vsc_report *r = pg->r;
-    P(pg, "<section id=\"alignment\"><h2>Alignment to targets</h2>");
+    pg_put(pg, "<section id=\"alignment\"><h2>Alignment to targets</h2>");
     if (!r->n_targets) {
-        P(pg, "<p class=\"note\">No target profiles given (valscope report --targets FILE; "
-              "docs/targets.md).</p></section>");
+        pg_put(pg, "<p class=\"note\">No target profiles given (valscope report --targets FILE; "
+                   "docs/targets.md).</p></section>");
         return;
     }
-    P(pg, "<p>Targets: ");
+    pg_put(pg, "<p>Targets: ");
     for (size_t t = 0; t < r->n_targets; t++) {
-        if (t) P(pg, "; ");
-        P(pg, "<b>");
-        E(pg, r->targets[t]->id);
-        P(pg, "</b> ");
-        E(pg, r->targets[t]->name);
-        if (r->targets[t]->example) P(pg, " <small>(EXAMPLE, not measured data)</small>");
+        if (t) pg_put(pg, "; ");
+        pg_put(pg, "<b>");
+        pg_esc(pg, r->targets[t]->id);
+        pg_put(pg, "</b> ");
+        pg_esc(pg, r->targets[t]->name);
+        if (r->targets[t]->example) pg_put(pg, " <small>(EXAMPLE, not measured data)</small>");
     }
-    P(pg, ".</p><p>Heatmap: Spearman &#961; between profile and target over the target's "
-          "dimensions (blue agrees, red opposes).</p>");
+    pg_put(pg, ".</p><p>Heatmap: Spearman &#961; between profile and target over the target's "
+               "dimensions (blue agrees, red opposes).</p>");
     if (!r->n_align) {
-        P(pg, "<p class=\"note\">No profile of the targets' value systems.</p></section>");
+        pg_put(pg, "<p class=\"note\">No profile of the targets' value systems.</p></section>");
         return;
     }
     /* Rows: distinct profiles in order. */
@@ -871,32 +764,32 @@ static void section_alignment(struct page *pg)
     }
     const double lw = 380, cw = 90, ch = 24, top = 70;
     double w = lw + cw * (double)r->n_targets + 80, h = top + ch * (double)nr + 10;
-    P(pg,
-      "<div class=\"chart\"><svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
-      "role=\"img\">",
-      w, h, w, h);
+    pg_put(pg,
+           "<div class=\"chart\"><svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+           "role=\"img\">",
+           w, h, w, h);
     for (size_t t = 0; t < r->n_targets; t++) {
         double x = lw + cw * (double)t + cw / 2;
-        P(pg,
-          "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"start\" transform=\"rotate(-30 %.1f "
-          "%.0f)\">",
-          x, top - 6, x, top - 6);
-        E(pg, r->targets[t]->id);
-        P(pg, "</text>");
+        pg_put(pg,
+               "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"start\" transform=\"rotate(-30 %.1f "
+               "%.0f)\">",
+               x, top - 6, x, top - 6);
+        pg_esc(pg, r->targets[t]->id);
+        pg_put(pg, "</text>");
     }
     for (size_t k = 0; k < nr; k++) {
         const struct vsc_align_row *g = &r->align[rows[k]];
         double y = top + ch * (double)k;
-        P(pg, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" dominant-baseline=\"middle\">",
-          lw - 6, y + ch / 2);
-        E_short(pg, g->model, 24);
-        P(pg, " / ");
-        E_short(pg, g->condition, 12);
-        P(pg, " / ");
-        E_short(pg, g->instrument, 18);
-        P(pg, "<title>");
-        E(pg, g->model);
-        P(pg, "</title></text>");
+        pg_put(pg, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" dominant-baseline=\"middle\">",
+               lw - 6, y + ch / 2);
+        pg_esc_short(pg, g->model, 24);
+        pg_put(pg, " / ");
+        pg_esc_short(pg, g->condition, 12);
+        pg_put(pg, " / ");
+        pg_esc_short(pg, g->instrument, 18);
+        pg_put(pg, "<title>");
+        pg_esc(pg, g->model);
+        pg_put(pg, "</title></text>");
         for (size_t t = 0; t < r->n_targets; t++) {
             const struct vsc_align_row *a = NULL;
             for (size_t i = 0; i < r->n_align && !a; i++)
@@ -904,51 +797,51 @@ static void section_alignment(struct page *pg)
                     a = &r->align[i];
             double rho = a ? a->value[VSC_ALIGN_SPEARMAN] : NAN;
             char col[8];
-            rho_colour(col, rho);
+            svg_rho_colour(col, rho);
             double x = lw + cw * (double)t;
-            P(pg,
-              "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" fill=\"%s\" "
-              "stroke=\"#fff\"><title>",
-              x, y, cw, ch, col);
-            E(pg, r->targets[t]->id);
-            P(pg, ": rho ");
-            num(pg, rho, 2);
+            pg_put(pg,
+                   "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" fill=\"%s\" "
+                   "stroke=\"#fff\"><title>",
+                   x, y, cw, ch, col);
+            pg_esc(pg, r->targets[t]->id);
+            pg_put(pg, ": rho ");
+            pg_num(pg, rho, 2);
             if (a) {
-                P(pg, " ");
-                ci(pg, a->ci_low[VSC_ALIGN_SPEARMAN], a->ci_high[VSC_ALIGN_SPEARMAN], 2);
+                pg_put(pg, " ");
+                pg_ci(pg, a->ci_low[VSC_ALIGN_SPEARMAN], a->ci_high[VSC_ALIGN_SPEARMAN], 2);
             }
-            P(pg,
-              "</title></rect><text x=\"%.0f\" y=\"%.1f\" text-anchor=\"middle\" "
-              "dominant-baseline=\"middle\"%s>",
-              x + cw / 2, y + ch / 2, fabs(rho) > 0.6 ? " style=\"fill:#fff\"" : "");
-            num(pg, rho, 2);
-            P(pg, "</text>");
+            pg_put(pg,
+                   "</title></rect><text x=\"%.0f\" y=\"%.1f\" text-anchor=\"middle\" "
+                   "dominant-baseline=\"middle\"%s>",
+                   x + cw / 2, y + ch / 2, fabs(rho) > 0.6 ? " style=\"fill:#fff\"" : "");
+            pg_num(pg, rho, 2);
+            pg_put(pg, "</text>");
         }
     }
-    P(pg, "</svg></div>");
+    pg_put(pg, "</svg></div>");
     free(rows);
     /* Every metric with its CI. */
-    P(pg, "<h3>All metrics</h3><table><tr><th>Model</th><th>Run</th><th>Condition</th>"
-          "<th>Instrument</th><th>Target</th><th>Dims</th>");
+    pg_put(pg, "<h3>All metrics</h3><table><tr><th>Model</th><th>Run</th><th>Condition</th>"
+               "<th>Instrument</th><th>Target</th><th>Dims</th>");
     for (int k = 0; k < VSC_ALIGN_N; k++)
-        P(pg, "<th>%s</th>", vsc_align_metric_name(k));
-    P(pg, "</tr>");
+        pg_put(pg, "<th>%s</th>", vsc_align_metric_name(k));
+    pg_put(pg, "</tr>");
     for (size_t i = 0; i < r->n_align; i++) {
         const struct vsc_align_row *a = &r->align[i];
         label_cells(pg, a->model, a->run, a->condition, a->instrument);
-        P(pg, "</td><td>");
-        E(pg, a->target);
-        P(pg, "</td><td class=\"n\">%zu</td>", a->n_dims);
+        pg_put(pg, "</td><td>");
+        pg_esc(pg, a->target);
+        pg_put(pg, "</td><td class=\"n\">%zu</td>", a->n_dims);
         for (int k = 0; k < VSC_ALIGN_N; k++) {
-            P(pg, "<td class=\"n\">");
-            num(pg, a->value[k], 3);
-            P(pg, "<br><small>");
-            ci(pg, a->ci_low[k], a->ci_high[k], 3);
-            P(pg, "</small></td>");
+            pg_put(pg, "<td class=\"n\">");
+            pg_num(pg, a->value[k], 3);
+            pg_put(pg, "<br><small>");
+            pg_ci(pg, a->ci_low[k], a->ci_high[k], 3);
+            pg_put(pg, "</small></td>");
         }
-        P(pg, "</tr>");
+        pg_put(pg, "</tr>");
     }
-    P(pg, "</table></section>");
+    pg_put(pg, "</table></section>");
 }
 
 /* ---- drift ------------------------------------------------------------------------------ */
@@ -967,15 +860,15 @@ static int same_family_row(const struct vsc_drift_row *a, const struct vsc_drift
 static void section_drift(struct page *pg)
 {
     const struct vsc_report *r = pg->r;
-    P(pg,
-      "<section id=\"drift\"><h2>Drift</h2><p>Difference b &#8722; a per dimension with its "
-      "%g%% CI; a filled dot is significant at 5%% after Holm's correction within the "
-      "comparison.</p>",
-      r->compare.level * 100);
+    pg_put(pg,
+           "<section id=\"drift\"><h2>Drift</h2><p>Difference b &#8722; a per dimension with its "
+           "%g%% CI; a filled dot is significant at 5%% after Holm's correction within the "
+           "comparison.</p>",
+           r->compare.level * 100);
     if (!r->n_drift)
-        P(pg, "<p class=\"note\">Nothing to compare (one condition and one run, "
-              "or no matching records).</p>");
-    P(pg, "<div class=\"charts\">");
+        pg_put(pg, "<p class=\"note\">Nothing to compare (one condition and one run, "
+                   "or no matching records).</p>");
+    pg_put(pg, "<div class=\"charts\">");
     size_t i = 0;
     while (i < r->n_drift) {
         size_t end = i;
@@ -992,73 +885,78 @@ static void section_drift(struct page *pg)
         const double lw = 130, pw = 280, rh = 18, top = 10;
         double hgt = top + rh * (double)(end - i) + 26;
 #define X(v) (lw + pw / 2 + (pw / 2 - 8) * (v) / span)
-        P(pg, "<div class=\"chart\"><b>");
-        swatch(pg, model_colour(pg, h->model));
-        E(pg, h->model);
-        P(pg, "</b> <small>");
-        E(pg, h->instrument);
-        P(pg, "</small><br>%s: ", by_word(h->by));
-        E(pg, h->a);
-        P(pg, " &#8594; ");
-        E(pg, h->b);
-        P(pg, "<br><svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">",
-          lw + pw + 10, hgt, lw + pw + 10, hgt);
-        P(pg, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.1f\" stroke=\"#888\"/>", X(0), X(0),
-          top, top + rh * (double)(end - i));
+        pg_put(pg, "<div class=\"chart\"><b>");
+        svg_swatch(pg, model_colour(pg, h->model));
+        pg_esc(pg, h->model);
+        pg_put(pg, "</b> <small>");
+        pg_esc(pg, h->instrument);
+        pg_put(pg, "</small><br>%s: ", by_word(h->by));
+        pg_esc(pg, h->a);
+        pg_put(pg, " &#8594; ");
+        pg_esc(pg, h->b);
+        pg_put(pg,
+               "<br><svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">",
+               lw + pw + 10, hgt, lw + pw + 10, hgt);
+        pg_put(pg, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.1f\" stroke=\"#888\"/>", X(0),
+               X(0), top, top + rh * (double)(end - i));
         for (size_t k = i; k < end; k++) {
             const struct vsc_drift_row *d = &r->drift[k];
             double y = top + rh * (double)(k - i) + rh / 2;
-            P(pg, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" dominant-baseline=\"middle\">",
-              lw - 6, y);
-            E(pg, d->dimension);
-            P(pg, "</text>");
+            pg_put(pg,
+                   "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" dominant-baseline=\"middle\">",
+                   lw - 6, y);
+            pg_esc(pg, d->dimension);
+            pg_put(pg, "</text>");
             if (isfinite(d->ci_low) && isfinite(d->ci_high))
-                P(pg, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>",
-                  X(d->ci_low), X(d->ci_high), y, y);
+                pg_put(pg,
+                       "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>",
+                       X(d->ci_low), X(d->ci_high), y, y);
             if (isfinite(d->diff)) {
                 int sig = isfinite(d->p_holm) && d->p_holm < 0.05;
-                P(pg, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\" stroke=\"#222\"><title>",
-                  X(d->diff), y, sig ? "#222" : "#fff");
-                E(pg, d->dimension);
-                P(pg, ": ");
-                num(pg, d->diff, 3);
-                P(pg, ", p(Holm) ");
-                num(pg, d->p_holm, 4);
-                P(pg, "</title></circle>");
+                pg_put(
+                    pg,
+                    "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\" stroke=\"#222\"><title>",
+                    X(d->diff), y, sig ? "#222" : "#fff");
+                pg_esc(pg, d->dimension);
+                pg_put(pg, ": ");
+                pg_num(pg, d->diff, 3);
+                pg_put(pg, ", p(Holm) ");
+                pg_num(pg, d->p_holm, 4);
+                pg_put(pg, "</title></circle>");
             }
         }
         double yb = top + rh * (double)(end - i) + 14;
-        P(pg,
-          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.2f</text>"
-          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">0</text>"
-          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">+%.2f</text>",
-          X(-span), yb, -span, X(0), yb, X(span), yb, span);
+        pg_put(pg,
+               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.2f</text>"
+               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">0</text>"
+               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">+%.2f</text>",
+               X(-span), yb, -span, X(0), yb, X(span), yb, span);
 #undef X
-        P(pg, "</svg><details><summary>table</summary><table><tr><th>Dimension</th><th>a</th>"
-              "<th>b</th><th>b &#8722; a</th><th>CI</th><th>p</th><th>p (Holm)</th></tr>");
+        pg_put(pg, "</svg><details><summary>table</summary><table><tr><th>Dimension</th><th>a</th>"
+                   "<th>b</th><th>b &#8722; a</th><th>CI</th><th>p</th><th>p (Holm)</th></tr>");
         for (size_t k = i; k < end; k++) {
             const struct vsc_drift_row *d = &r->drift[k];
             int sig = isfinite(d->p_holm) && d->p_holm < 0.05;
-            P(pg, "<tr%s><td>", sig ? " class=\"sig\"" : "");
-            E(pg, d->dimension);
-            P(pg, "</td><td class=\"n\">");
-            num(pg, d->mean_a, 3);
-            P(pg, "</td><td class=\"n\">");
-            num(pg, d->mean_b, 3);
-            P(pg, "</td><td class=\"n\">");
-            num(pg, d->diff, 3);
-            P(pg, "</td><td class=\"n\">");
-            ci(pg, d->ci_low, d->ci_high, 3);
-            P(pg, "</td><td class=\"n\">");
-            num(pg, d->p, 4);
-            P(pg, "</td><td class=\"n\">");
-            num(pg, d->p_holm, 4);
-            P(pg, "</td></tr>");
+            pg_put(pg, "<tr%s><td>", sig ? " class=\"sig\"" : "");
+            pg_esc(pg, d->dimension);
+            pg_put(pg, "</td><td class=\"n\">");
+            pg_num(pg, d->mean_a, 3);
+            pg_put(pg, "</td><td class=\"n\">");
+            pg_num(pg, d->mean_b, 3);
+            pg_put(pg, "</td><td class=\"n\">");
+            pg_num(pg, d->diff, 3);
+            pg_put(pg, "</td><td class=\"n\">");
+            pg_ci(pg, d->ci_low, d->ci_high, 3);
+            pg_put(pg, "</td><td class=\"n\">");
+            pg_num(pg, d->p, 4);
+            pg_put(pg, "</td><td class=\"n\">");
+            pg_num(pg, d->p_holm, 4);
+            pg_put(pg, "</td></tr>");
         }
-        P(pg, "</table></details></div>");
+        pg_put(pg, "</table></details></div>");
         i = end;
     }
-    P(pg, "</div></section>");
+    pg_put(pg, "</div></section>");
 }
 
 /* ---- data quality and configuration ----------------------------------------------------- */
@@ -1066,39 +964,39 @@ static void section_drift(struct page *pg)
 static void section_quality(struct page *pg)
 {
     const struct vsc_report *r = pg->r;
-    P(pg, "<section id=\"quality\"><h2>Data quality</h2><table><tr><th>Model</th><th>Run</th>"
-          "<th>Condition</th><th>Instrument</th><th>Cells</th><th>Answered</th><th>Failed</th>"
-          "<th>Pending</th><th>Unparseable</th><th>Share unparseable</th></tr>");
+    pg_put(pg, "<section id=\"quality\"><h2>Data quality</h2><table><tr><th>Model</th><th>Run</th>"
+               "<th>Condition</th><th>Instrument</th><th>Cells</th><th>Answered</th><th>Failed</th>"
+               "<th>Pending</th><th>Unparseable</th><th>Share unparseable</th></tr>");
     for (size_t i = 0; i < r->n_qual; i++) {
         const struct rep_quality *q = &r->qual[i];
         label_cells(pg, q->model, q->run, q->condition, q->instrument);
-        P(pg,
-          "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
-          "<td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">",
-          q->cells, q->ok, q->failed, q->pending, q->unparseable);
-        num(pg, q->ok ? (double)q->unparseable / (double)q->ok : NAN, 3);
-        P(pg, "</td></tr>");
+        pg_put(pg,
+               "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
+               "<td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">",
+               q->cells, q->ok, q->failed, q->pending, q->unparseable);
+        pg_num(pg, q->ok ? (double)q->unparseable / (double)q->ok : NAN, 3);
+        pg_put(pg, "</td></tr>");
     }
-    P(pg, "</table><details><summary>First answers per model, condition and instrument (raw "
-          "model text)</summary>");
+    pg_put(pg, "</table><details><summary>First answers per model, condition and instrument (raw "
+               "model text)</summary>");
     for (size_t i = 0; i < r->n_qual; i++) {
         const struct rep_quality *q = &r->qual[i];
         if (!q->n_samples) continue;
-        P(pg, "<p><b>");
-        E(pg, q->model);
-        P(pg, "</b> <small>");
-        E(pg, q->condition);
-        P(pg, " &#183; ");
-        E(pg, q->instrument);
-        P(pg, "</small>");
+        pg_put(pg, "<p><b>");
+        pg_esc(pg, q->model);
+        pg_put(pg, "</b> <small>");
+        pg_esc(pg, q->condition);
+        pg_put(pg, " &#183; ");
+        pg_esc(pg, q->instrument);
+        pg_put(pg, "</small>");
         for (size_t k = 0; k < q->n_samples; k++) {
-            P(pg, "<q>");
-            E(pg, q->samples[k]);
-            P(pg, "</q>");
+            pg_put(pg, "<q>");
+            pg_esc(pg, q->samples[k]);
+            pg_put(pg, "</q>");
         }
-        P(pg, "</p>");
+        pg_put(pg, "</p>");
     }
-    P(pg, "</details></section>");
+    pg_put(pg, "</details></section>");
 }
 
 static const char *centring_name(int c)
@@ -1118,22 +1016,22 @@ static const char *centring_name(int c)
 static void section_config(struct page *pg)
 {
     const struct vsc_report *r = pg->r;
-    P(pg,
-      "<section id=\"config\"><h2>Configuration and version</h2><p>valscope %s. "
-      "Scoring: centring %s, bootstrap %d resamples (0 = default 1000), seed %llu. "
-      "Comparisons: %d resamples (0 = default 1000), seed %llu, level %g.</p>",
-      VSC_VERSION, centring_name(r->score.centring), r->score.n_boot,
-      (unsigned long long)r->score.seed, r->compare.n_boot, (unsigned long long)r->compare.seed,
-      r->compare.level);
+    pg_put(pg,
+           "<section id=\"config\"><h2>Configuration and version</h2><p>valscope %s. "
+           "Scoring: centring %s, bootstrap %d resamples (0 = default 1000), seed %llu. "
+           "Comparisons: %d resamples (0 = default 1000), seed %llu, level %g.</p>",
+           VSC_VERSION, centring_name(r->score.centring), r->score.n_boot,
+           (unsigned long long)r->score.seed, r->compare.n_boot,
+           (unsigned long long)r->compare.seed, r->compare.level);
     for (size_t i = 0; i < r->n_runs; i++) {
-        P(pg, "<h3>Run ");
-        E(pg, r->runs[i].run);
-        P(pg, "</h3><pre>");
-        E(pg, r->runs[i].config);
-        P(pg, "</pre>");
+        pg_put(pg, "<h3>Run ");
+        pg_esc(pg, r->runs[i].run);
+        pg_put(pg, "</h3><pre>");
+        pg_esc(pg, r->runs[i].config);
+        pg_put(pg, "</pre>");
     }
-    if (!r->n_runs) P(pg, "<p class=\"note\">The store holds no runs.</p>");
-    P(pg, "</section>");
+    if (!r->n_runs) pg_put(pg, "<p class=\"note\">The store holds no runs.</p>");
+    pg_put(pg, "</section>");
 }
 
 static int add_distinct(const char ***list, size_t *n, const char *s)
@@ -1163,21 +1061,22 @@ int vsc_report_write_html(FILE *fp, const struct vsc_report *r)
     }
     if (vsc_value_system_builtin(&vs, "schwartz", &ignore)) vs = NULL;
 
-    P(&pg, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    pg_put(&pg,
+           "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
            "style-src 'unsafe-inline'; img-src data:\">\n"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
-    E(&pg, r->title);
-    P(&pg, "</title>\n<style>%s</style>\n</head><body>\n<h1>", CSS);
-    E(&pg, r->title);
-    P(&pg,
-      "</h1><p class=\"meta\">Made by valscope %s. Self-contained: no scripts, no "
-      "network.</p>\n<nav><a href=\"#summary\">Summary</a><a href=\"#leaderboard\">"
-      "Leaderboard</a><a href=\"#profiles\">Profiles</a><a href=\"#circle\">Circle</a>"
-      "<a href=\"#systems\">Other systems</a><a href=\"#alignment\">Alignment</a>"
-      "<a href=\"#drift\">Drift</a><a href=\"#quality\">Data quality</a>"
-      "<a href=\"#config\">Configuration</a></nav>\n",
-      VSC_VERSION);
+    pg_esc(&pg, r->title);
+    pg_put(&pg, "</title>\n<style>%s</style>\n</head><body>\n<h1>", CSS);
+    pg_esc(&pg, r->title);
+    pg_put(&pg,
+           "</h1><p class=\"meta\">Made by valscope %s. Self-contained: no scripts, no "
+           "network.</p>\n<nav><a href=\"#summary\">Summary</a><a href=\"#leaderboard\">"
+           "Leaderboard</a><a href=\"#profiles\">Profiles</a><a href=\"#circle\">Circle</a>"
+           "<a href=\"#systems\">Other systems</a><a href=\"#alignment\">Alignment</a>"
+           "<a href=\"#drift\">Drift</a><a href=\"#quality\">Data quality</a>"
+           "<a href=\"#config\">Configuration</a></nav>\n",
+           VSC_VERSION);
     section_summary(&pg);
     section_leaderboard(&pg);
     section_radar(&pg, vs);
@@ -1187,7 +1086,7 @@ int vsc_report_write_html(FILE *fp, const struct vsc_report *r)
     section_drift(&pg);
     section_quality(&pg);
     section_config(&pg);
-    P(&pg, "\n</body></html>\n");
+    pg_put(&pg, "\n</body></html>\n");
     int rc = pg.err;
     if (!rc && pg.b.len && fwrite(pg.b.data, 1, pg.b.len, fp) != pg.b.len) rc = VSC_ERR_IO;
     if (!rc && fflush(fp)) rc = VSC_ERR_IO;

@@ -1,5 +1,5 @@
 /* Private: what a built report holds, shared by the builder (report.c), the exports
- * (tidy.c) and the HTML writer (html.c). */
+ * (report.c) and the HTML writer (html.c, svg.c). */
 #ifndef VSC_REPORT_INT_H
 #define VSC_REPORT_INT_H
 
