@@ -12,4 +12,4 @@ endif
 endif
 
 # Rebuild the backend when the libraries appear or change (its flags depend on them).
-$(BUILD)/obj/src/backends/llama.o: mk/llama.mk $(wildcard $(LLAMA_DIR)/.fetched-*)
+$(BUILD)/obj/src/backends/llama.o $(BUILD)/obj/src/backends/llama_stub.o: mk/llama.mk $(wildcard $(LLAMA_DIR)/.fetched-*)

@@ -9,57 +9,17 @@
  *    item costs one prompt evaluation plus a few tokens per option.
  *
  * This is the only file that includes llama.h, which keeps llama.cpp's API churn in one place.
- * Without the libraries (scripts/fetch-llama.sh not run) it builds as a stub whose open() says
- * how to get them. Design notes: docs/internals/llama.md. */
+ * Its options are read by llama_opts.c; without the libraries (scripts/fetch-llama.sh not run)
+ * this file is empty and llama_stub.c's open() says how to get them. Design notes:
+ * docs/internals/llama.md. */
 #include "backends/backend.h"
+#include "backends/llama_opts.h"
 #include "backends/llama_score.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#ifndef VSC_HAVE_LLAMA
-
-static const char NOT_BUILT[] = "the llama backend is not available in this build: run "
-                                "scripts/fetch-llama.sh (needs npm), then rebuild";
-
-static int stub_open(void **state, const struct vsc_model_cfg *model, const char *base_dir,
-                     struct vsc_diag *diag)
-{
-    *state = NULL;
-    vsc_diag_set(diag, "", model ? model->line : 0, 0, "model '%s': %s",
-                 model && model->name ? model->name : "?", NOT_BUILT);
-    return VSC_ERR_UNSUPPORTED;
-}
-
-static void stub_close(void *state)
-{
-}
-
-static int stub_answer(void *state, const struct backend_request *req, struct backend_reply *reply)
-{
-    reply->error = VSC_E_BACKEND;
-    reply->detail = strdup(NOT_BUILT);
-    return 0;
-}
-
-int backend_llama_score(void *state, const char *body, const char *const *options,
-                        size_t n_options, int from_scratch, double *out_logprob,
-                        double *out_norm, char *detail, size_t detail_len)
-{
-    if (detail && detail_len) snprintf(detail, detail_len, "%s", NOT_BUILT);
-    return VSC_ERR_UNSUPPORTED;
-}
-
-const struct backend_ops backend_llama = {
-    .name = "llama",
-    .is_http = 0,
-    .open = stub_open,
-    .close = stub_close,
-    .answer = stub_answer,
-    .answer_batch = NULL,
-};
-
-#else /* VSC_HAVE_LLAMA */
+#ifdef VSC_HAVE_LLAMA
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -85,11 +45,11 @@ struct lstate {
     const struct llama_vocab *vocab;
     struct llama_batch batch;
     char *name;
-    char *tmpl;   /* template text or built-in name; NULL sends the messages as plain text */
+    char *tmpl; /* template text or built-in name; NULL sends the messages as plain text */
     int n_vocab;
-    int n_ctx;    /* the context llama.cpp gave us (it may round up what was asked) */
+    int n_ctx; /* the context llama.cpp gave us (it may round up what was asked) */
     int n_batch;
-    int n_seq;    /* parallel sequences */
+    int n_seq; /* parallel sequences */
     uint32_t seed;
     pthread_mutex_t lock; /* one llama_context: requests take turns */
 };
@@ -108,7 +68,8 @@ static void log_cb(enum ggml_log_level level, const char *text, void *payload)
     if (level != GGML_LOG_LEVEL_ERROR || !text) return;
     snprintf(last_error, sizeof(last_error), "%s", text);
     size_t n = strlen(last_error);
-    while (n && (last_error[n - 1] == '\n' || last_error[n - 1] == ' ')) last_error[--n] = 0;
+    while (n && (last_error[n - 1] == '\n' || last_error[n - 1] == ' '))
+        last_error[--n] = 0;
 }
 
 /* The prebuilt CPU backends (libggml-cpu-<arch>.so) sit next to libggml-base.so, which ggml's
@@ -166,7 +127,8 @@ static double log_sum_exp(const float *logits, int n)
     for (int i = 1; i < n; i++)
         if (logits[i] > mx) mx = logits[i];
     double s = 0;
-    for (int i = 0; i < n; i++) s += exp((double)logits[i] - mx);
+    for (int i = 0; i < n; i++)
+        s += exp((double)logits[i] - mx);
     return mx + log(s);
 }
 
@@ -177,31 +139,6 @@ static char *token_text(const struct lstate *st, llama_token tok, int special)
     int n = llama_token_to_piece(st->vocab, tok, small, sizeof(small), 0, special);
     if (n < 0) return strdup("");
     return utf8_sanitize(small, (size_t)n, NULL);
-}
-
-/* Reads an integer option; integral reals and digit strings (YAML without types) count. */
-static int opt_int(json_t *o, const char *key, long def, long min, long max, long *out,
-                   const struct vsc_model_cfg *m, struct vsc_diag *diag)
-{
-    json_t *v = json_object_get(o, key);
-    *out = def;
-    if (!v || json_is_null(v)) return 0;
-    double d = NAN;
-    if (json_is_integer(v))
-        d = (double)json_integer_value(v);
-    else if (json_is_real(v))
-        d = json_real_value(v);
-    else if (json_is_string(v)) {
-        char *end;
-        d = strtod(json_string_value(v), &end);
-        if (end == json_string_value(v) || *end) d = NAN;
-    }
-    if (!(d == floor(d)) || d < (double)min || d > (double)max)
-        return vsc_diag_set(diag, "", m->line, 0,
-                            "model '%s': llama option '%s' must be an integer from %ld to %ld",
-                            m->name, key, min, max);
-    *out = (long)d;
-    return 0;
 }
 
 static int builtin_template(const char *name)
@@ -219,7 +156,8 @@ static char *builtin_template_list(void)
     int n = llama_chat_builtin_templates(names, 128);
     struct buf b;
     buf_init(&b, 1 << 16);
-    for (int i = 0; i < n && i < 128; i++) buf_printf(&b, "%s%s", i ? ", " : "", names[i]);
+    for (int i = 0; i < n && i < 128; i++)
+        buf_printf(&b, "%s%s", i ? ", " : "", names[i]);
     return buf_take(&b);
 }
 
@@ -298,14 +236,16 @@ static char *render_prompt(const struct lstate *st, json_t *messages, char *deta
         }
         out[r] = 0;
     }
-    for (size_t i = 0; i < n; i++) free(owned[i]);
+    for (size_t i = 0; i < n; i++)
+        free(owned[i]);
     free(owned);
     free(msgs);
     return out;
 fail:
     if (detail && len && !detail[0]) snprintf(detail, len, "out of memory");
     if (owned)
-        for (size_t i = 0; i < n; i++) free(owned[i]);
+        for (size_t i = 0; i < n; i++)
+            free(owned[i]);
     free(owned);
     free(msgs);
     free(out);
@@ -378,8 +318,8 @@ static int decode_entries(struct lstate *st, const struct tok_entry *e, size_t n
                                "context too small: no room left in the KV cache (n_ctx %d)",
                                st->n_ctx);
         if (rc != 0)
-            return fail_detail(detail, len, VSC_ERR_INTERNAL, "llama_decode failed (%d)%s%s",
-                               rc, last_error[0] ? ": " : "", last_error);
+            return fail_detail(detail, len, VSC_ERR_INTERNAL, "llama_decode failed (%d)%s%s", rc,
+                               last_error[0] ? ": " : "", last_error);
         for (size_t k = 0; k < m; k++)
             if (e[i + k].want) fn(st, &e[i + k], (int)k, payload);
         i += m;
@@ -392,8 +332,8 @@ static int decode_entries(struct lstate *st, const struct tok_entry *e, size_t n
 struct score_job {
     llama_token **toks; /* prompt + option, per option */
     int *n_toks;
-    int prefix;         /* tokens shared by every option (evaluated once) */
-    double *sum;        /* per option: log p of its tokens after the prefix */
+    int prefix;  /* tokens shared by every option (evaluated once) */
+    double *sum; /* per option: log p of its tokens after the prefix */
 };
 
 /* Logits at position p predict token p + 1 of the option that owns the entry. */
@@ -406,8 +346,7 @@ static void add_next_logprob(struct lstate *st, const struct tok_entry *e, int i
 }
 
 /* The last prefix position predicts the first differing token of every option. */
-static void add_first_logprobs(struct lstate *st, const struct tok_entry *e, int idx,
-                               void *payload)
+static void add_first_logprobs(struct lstate *st, const struct tok_entry *e, int idx, void *payload)
 {
     struct score_job *job = payload;
     const float *logits = llama_get_logits_ith(st->ctx, idx);
@@ -448,7 +387,8 @@ static int score_cached(struct lstate *st, struct score_job *job, size_t n_opt, 
             o++;
         }
         rc = decode_entries(st, e, n, add_next_logprob, job, detail, len);
-        for (int s = 1; s < seq; s++) llama_memory_seq_rm(mem, s, -1, -1);
+        for (int s = 1; s < seq; s++)
+            llama_memory_seq_rm(mem, s, -1, -1);
         if (rc) goto fail;
     }
     free(e);
@@ -516,7 +456,8 @@ static int score_locked(struct lstate *st, const char *prompt, const char *const
     if (max_len > st->n_ctx) {
         rc = fail_detail(detail, len, VSC_ERR_INPUT,
                          "context too small: the prompt with an option is %d tokens but n_ctx "
-                         "is %d (raise n_ctx)", max_len, st->n_ctx);
+                         "is %d (raise n_ctx)",
+                         max_len, st->n_ctx);
         goto fail;
     }
     /* Shared prefix: the longest common token prefix, but every option keeps at least one
@@ -524,7 +465,8 @@ static int score_locked(struct lstate *st, const char *prompt, const char *const
     int L = 0;
     while (L < min_len) {
         size_t o = 1;
-        while (o < n_opt && job.toks[o][L] == job.toks[0][L]) o++;
+        while (o < n_opt && job.toks[o][L] == job.toks[0][L])
+            o++;
         if (o < n_opt) break;
         L++;
     }
@@ -541,7 +483,8 @@ static int score_locked(struct lstate *st, const char *prompt, const char *const
     double mx = -INFINITY, z = 0;
     for (size_t o = 0; o < n_opt; o++)
         if (job.sum[o] > mx) mx = job.sum[o];
-    for (size_t o = 0; o < n_opt; o++) z += exp(job.sum[o] - mx);
+    for (size_t o = 0; o < n_opt; o++)
+        z += exp(job.sum[o] - mx);
     for (size_t o = 0; o < n_opt; o++) {
         if (out_sum) out_sum[o] = job.sum[o];
         if (out_norm) out_norm[o] = job.sum[o] - mx - log(z);
@@ -549,7 +492,8 @@ static int score_locked(struct lstate *st, const char *prompt, const char *const
     rc = 0;
 fail:
     if (job.toks)
-        for (size_t o = 0; o < n_opt; o++) free(job.toks[o]);
+        for (size_t o = 0; o < n_opt; o++)
+            free(job.toks[o]);
     free(job.toks);
     free(job.n_toks);
     free(job.sum);
@@ -573,9 +517,11 @@ struct parsed {
 static void parsed_free(struct parsed *p)
 {
     free(p->prompt);
-    for (size_t i = 0; i < p->n_stops; i++) free(p->stops[i]);
+    for (size_t i = 0; i < p->n_stops; i++)
+        free(p->stops[i]);
     free(p->stops);
-    for (size_t i = 0; i < p->n_options; i++) free(p->options[i]);
+    for (size_t i = 0; i < p->n_options; i++)
+        free(p->options[i]);
     free(p->options);
     memset(p, 0, sizeof(*p));
 }
@@ -598,7 +544,8 @@ static int parse_strings(json_t *v, char ***out, size_t *n_out)
         else
             s[i] = NULL;
         if (!s[i]) {
-            for (size_t k = 0; k < i; k++) free(s[k]);
+            for (size_t k = 0; k < i; k++)
+                free(s[k]);
             free(s);
             return VSC_ERR_INPUT;
         }
@@ -712,10 +659,10 @@ static void answer_scoring(struct lstate *st, struct parsed *p, struct backend_r
     raw = json_array();
     for (size_t i = 0; i < p->n_options; i++) {
         size_t o = order[i];
-        json_array_append_new(top, json_pack("{s:s, s:f}", "token", p->options[o], "logprob",
-                                             norm[o]));
-        json_array_append_new(raw, json_pack("{s:s, s:f, s:f}", "option", p->options[o],
-                                             "logprob", sum[o], "prob", exp(norm[o])));
+        json_array_append_new(top,
+                              json_pack("{s:s, s:f}", "token", p->options[o], "logprob", norm[o]));
+        json_array_append_new(raw, json_pack("{s:s, s:f, s:f}", "option", p->options[o], "logprob",
+                                             sum[o], "prob", exp(norm[o])));
     }
     size_t best = order[0];
     lp = json_pack("[{s:s, s:f, s:O}]", "token", p->options[best], "logprob", norm[best],
@@ -827,7 +774,8 @@ static struct llama_sampler *make_sampler(const struct parsed *p)
     if (p->temperature <= 0) {
         llama_sampler_chain_add(c, llama_sampler_init_greedy());
     } else {
-        if (p->top_p < 1.0) llama_sampler_chain_add(c, llama_sampler_init_top_p((float)p->top_p, 1));
+        if (p->top_p < 1.0)
+            llama_sampler_chain_add(c, llama_sampler_init_top_p((float)p->top_p, 1));
         llama_sampler_chain_add(c, llama_sampler_init_temp((float)p->temperature));
         llama_sampler_chain_add(c, llama_sampler_init_dist(p->seed));
     }
@@ -854,10 +802,13 @@ static void generate(struct lstate *st, struct gen *gens, size_t n)
             end++;
         }
         size_t n_prompt = 0;
-        for (size_t i = start; i < end; i++) n_prompt += (size_t)gens[i].n_toks;
-        struct tok_entry *e = malloc(sizeof(*e) * (n_prompt > end - start ? n_prompt : end - start));
+        for (size_t i = start; i < end; i++)
+            n_prompt += (size_t)gens[i].n_toks;
+        struct tok_entry *e =
+            malloc(sizeof(*e) * (n_prompt > end - start ? n_prompt : end - start));
         if (!e) {
-            for (size_t i = start; i < end; i++) reply_error(gens[i].reply, "out of memory");
+            for (size_t i = start; i < end; i++)
+                reply_error(gens[i].reply, "out of memory");
             start = end;
             continue;
         }
@@ -909,7 +860,8 @@ static int llama_answer_batch(void *state, const struct backend_request *reqs,
     struct parsed *ps = calloc(n ? n : 1, sizeof(*ps));
     struct gen *gens = calloc(n ? n : 1, sizeof(*gens));
     if (!ps || !gens) {
-        for (size_t i = 0; i < n; i++) reply_error(&replies[i], "out of memory");
+        for (size_t i = 0; i < n; i++)
+            reply_error(&replies[i], "out of memory");
         free(ps);
         free(gens);
         return 0;
@@ -938,7 +890,8 @@ static int llama_answer_batch(void *state, const struct backend_request *reqs,
         if (g->n_toks + 1 > st->n_ctx) {
             snprintf(detail, sizeof(detail),
                      "context too small: the prompt is %d tokens but n_ctx is %d (raise n_ctx "
-                     "or shorten the prompt)", g->n_toks, st->n_ctx);
+                     "or shorten the prompt)",
+                     g->n_toks, st->n_ctx);
             reply_error(r, detail);
             free(g->toks);
             memset(g, 0, sizeof(*g));
@@ -965,7 +918,8 @@ static int llama_answer_batch(void *state, const struct backend_request *reqs,
         buf_free(&gens[i].text);
         json_decref(gens[i].lp);
     }
-    for (size_t i = 0; i < n; i++) parsed_free(&ps[i]);
+    for (size_t i = 0; i < n; i++)
+        parsed_free(&ps[i]);
     free(ps);
     free(gens);
     return 0;
@@ -976,9 +930,9 @@ static int llama_answer(void *state, const struct backend_request *req, struct b
     return llama_answer_batch(state, req, reply, 1);
 }
 
-int backend_llama_score(void *state, const char *body, const char *const *options,
-                        size_t n_options, int from_scratch, double *out_logprob,
-                        double *out_norm, char *detail, size_t detail_len)
+int backend_llama_score(void *state, const char *body, const char *const *options, size_t n_options,
+                        int from_scratch, double *out_logprob, double *out_norm, char *detail,
+                        size_t detail_len)
 {
     struct lstate *st = state;
     struct backend_request req = {.body = body};
@@ -988,8 +942,8 @@ int backend_llama_score(void *state, const char *body, const char *const *option
     int rc = parse_request(st, &req, &p, detail, detail_len);
     if (rc) return rc;
     pthread_mutex_lock(&st->lock);
-    rc = score_locked(st, p.prompt, options, n_options, from_scratch, out_logprob, out_norm,
-                      NULL, detail, detail_len);
+    rc = score_locked(st, p.prompt, options, n_options, from_scratch, out_logprob, out_norm, NULL,
+                      detail, detail_len);
     pthread_mutex_unlock(&st->lock);
     parsed_free(&p);
     return rc;
@@ -1037,58 +991,20 @@ static int llama_open(void **state, const struct vsc_model_cfg *m, const char *b
                       struct vsc_diag *diag)
 {
     *state = NULL;
-    json_t *o = json_loads(m->options_json ? m->options_json : "{}", 0, NULL);
+    struct llama_opts opt = {0};
     struct lstate *st = calloc(1, sizeof(*st));
     char *path = NULL, *names = NULL;
     int rc = VSC_ERR_NOMEM;
-    if (st) pthread_mutex_init(&st->lock, NULL);
-    if (!o || !st) goto fail;
+    if (!st) goto fail;
+    pthread_mutex_init(&st->lock, NULL);
     pthread_once(&init_once, global_init);
     st->name = strdup(m->name ? m->name : "llama");
     if (!st->name) goto fail;
-
-    const char *rel = json_string_value(json_object_get(o, "model_path"));
-    if (!rel || !*rel) {
-        rc = vsc_diag_set(diag, "", m->line, 0,
-                          "model '%s': backend llama needs 'model_path' (a GGUF file)", m->name);
-        goto fail;
-    }
-    long n_ctx, threads, n_batch, seed, n_par;
-    long n_cpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if ((rc = opt_int(o, "n_ctx", 0, 0, 1L << 24, &n_ctx, m, diag)) ||
-        (rc = opt_int(o, "threads", n_cpu > 8 ? 8 : n_cpu > 0 ? n_cpu : 1, 1, 1024, &threads, m,
-                      diag)) ||
-        (rc = opt_int(o, "n_batch", 512, 1, 1L << 20, &n_batch, m, diag)) ||
-        (rc = opt_int(o, "seed", 0, 0, UINT32_MAX, &seed, m, diag)) ||
-        (rc = opt_int(o, "n_parallel", 8, 1, (long)llama_max_parallel_sequences(), &n_par, m,
-                      diag)))
-        goto fail;
-    json_t *tv = json_object_get(o, "chat_template");
-    if (tv && !json_is_string(tv)) {
-        rc = vsc_diag_set(diag, "", m->line, 0, "model '%s': chat_template must be a string",
-                          m->name);
-        goto fail;
-    }
-    /* flash_attn: auto (llama.cpp decides), on, off. On CPU with tiny heads it can be far
-     * slower than the plain path (stories260K: about 6x), hence the switch. */
-    enum llama_flash_attn_type fa = LLAMA_FLASH_ATTN_TYPE_AUTO;
-    json_t *fv = json_object_get(o, "flash_attn");
-    const char *fs = json_string_value(fv);
-    if (json_is_true(fv) || (fs && strcmp(fs, "on") == 0))
-        fa = LLAMA_FLASH_ATTN_TYPE_ENABLED;
-    else if (json_is_false(fv) || (fs && strcmp(fs, "off") == 0))
-        fa = LLAMA_FLASH_ATTN_TYPE_DISABLED;
-    else if (fv && !json_is_null(fv) && !(fs && strcmp(fs, "auto") == 0)) {
-        rc = vsc_diag_set(diag, "", m->line, 0,
-                          "model '%s': flash_attn must be auto, on or off", m->name);
-        goto fail;
-    }
-    const char *tname = json_string_value(tv);
+    if ((rc = llama_opts_parse(&opt, m, (long)llama_max_parallel_sequences(), diag))) goto fail;
     /* Named templates are checked before the (slow) model load. */
-    int raw = tname && (strcmp(tname, "none") == 0 || strcmp(tname, "raw") == 0);
-    int from_gguf = !tname || strcmp(tname, "gguf") == 0 || strcmp(tname, "auto") == 0;
-    int literal = tname && (strstr(tname, "{{") || strstr(tname, "{%"));
-    if (!raw && !from_gguf && !literal && !builtin_template(tname)) {
+    const char *tname = opt.chat_template;
+    int raw = opt.tmpl_raw, from_gguf = opt.tmpl_from_gguf;
+    if (!raw && !from_gguf && !opt.tmpl_literal && !builtin_template(tname)) {
         names = builtin_template_list();
         rc = vsc_diag_set(diag, "", m->line, 0,
                           "model '%s': unknown chat_template '%s'; use one of: gguf (the "
@@ -1096,8 +1012,10 @@ static int llama_open(void **state, const struct vsc_model_cfg *m, const char *b
                           m->name, tname, names ? names : "");
         goto fail;
     }
+    long n_ctx = opt.n_ctx, n_batch = opt.n_batch, n_par = opt.n_parallel;
 
-    path = path_join(base_dir, rel);
+    rc = VSC_ERR_NOMEM;
+    path = path_join(base_dir, opt.model_path);
     if (!path) goto fail;
     if ((rc = check_gguf(path, m, diag))) goto fail;
     if (ggml_backend_dev_count() == 0) {
@@ -1135,17 +1053,20 @@ static int llama_open(void **state, const struct vsc_model_cfg *m, const char *b
     } else if (!raw) {
         st->tmpl = strdup(tname);
     }
-    if (!raw && !st->tmpl) goto fail;
+    if (!raw && !st->tmpl) {
+        rc = VSC_ERR_NOMEM;
+        goto fail;
+    }
     if (st->tmpl) { /* llama.cpp formats only the templates it recognises */
         struct llama_chat_message probe = {"user", "x"};
         char out[256];
         if (llama_chat_apply_template(st->tmpl, &probe, 1, true, out, sizeof(out)) < 0) {
             names = builtin_template_list();
-            rc = vsc_diag_set(diag, from_gguf ? path : "", from_gguf ? 0 : m->line, 0,
-                              "model '%s': llama.cpp does not support the chat template %s; "
-                              "set chat_template to none or one of: %s",
-                              m->name, from_gguf ? "in the GGUF file" : "given",
-                              names ? names : "");
+            rc =
+                vsc_diag_set(diag, from_gguf ? path : "", from_gguf ? 0 : m->line, 0,
+                             "model '%s': llama.cpp does not support the chat template %s; "
+                             "set chat_template to none or one of: %s",
+                             m->name, from_gguf ? "in the GGUF file" : "given", names ? names : "");
             goto fail;
         }
     }
@@ -1156,27 +1077,32 @@ static int llama_open(void **state, const struct vsc_model_cfg *m, const char *b
     cp.n_batch = (uint32_t)n_batch;
     cp.n_ubatch = (uint32_t)n_batch;
     cp.n_seq_max = (uint32_t)(n_par < 2 ? 2 : n_par); /* scoring needs the prefix + one */
-    cp.n_threads = (int32_t)threads;
-    cp.n_threads_batch = (int32_t)threads;
-    cp.flash_attn_type = fa;
+    cp.n_threads = (int32_t)opt.threads;
+    cp.n_threads_batch = (int32_t)opt.threads;
+    cp.flash_attn_type = opt.flash_attn == LLAMA_FA_ON    ? LLAMA_FLASH_ATTN_TYPE_ENABLED
+                         : opt.flash_attn == LLAMA_FA_OFF ? LLAMA_FLASH_ATTN_TYPE_DISABLED
+                                                          : LLAMA_FLASH_ATTN_TYPE_AUTO;
     cp.kv_unified = true; /* options share the prompt's cells instead of copying them */
     cp.no_perf = true;
     st->ctx = llama_init_from_model(st->model, cp);
     if (!st->ctx) {
         rc = vsc_diag_set(diag, "", m->line, 0,
                           "model '%s': llama.cpp cannot create a context (n_ctx %ld, n_batch "
-                          "%ld)%s%s", m->name, n_ctx, n_batch, last_error[0] ? ": " : "",
-                          last_error);
+                          "%ld)%s%s",
+                          m->name, n_ctx, n_batch, last_error[0] ? ": " : "", last_error);
         goto fail;
     }
     st->n_ctx = (int)llama_n_ctx(st->ctx);
     st->n_batch = (int)llama_n_batch(st->ctx);
     st->n_seq = (int)llama_n_seq_max(st->ctx);
-    st->seed = (uint32_t)seed;
+    st->seed = (uint32_t)opt.seed;
     st->batch = llama_batch_init(st->n_batch, 0, 1);
-    if (!st->batch.token) goto fail;
+    if (!st->batch.token) {
+        rc = VSC_ERR_NOMEM;
+        goto fail;
+    }
     free(path);
-    json_decref(o);
+    llama_opts_free(&opt);
     *state = st;
     return 0;
 fail:
@@ -1184,7 +1110,7 @@ fail:
         vsc_diag_set(diag, "", m->line, 0, "model '%s': out of memory", m->name ? m->name : "?");
     free(names);
     free(path);
-    json_decref(o);
+    llama_opts_free(&opt);
     llama_close(st);
     return rc;
 }

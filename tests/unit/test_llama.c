@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "backends/backend.h"
+#include "backends/llama_opts.h"
 #include "backends/llama_score.h"
 #include "util/util.h"
 
@@ -77,8 +78,10 @@ static int group_setup(void **state)
         return 0;
     }
     struct vsc_diag d;
-    int rc = open_model(&model, "{\"model_path\":\"" MODEL "\",\"chat_template\":\"none\","
-                                "\"n_ctx\":1024,\"threads\":2,\"seed\":7}", &d);
+    int rc = open_model(&model,
+                        "{\"model_path\":\"" MODEL "\",\"chat_template\":\"none\","
+                        "\"n_ctx\":1024,\"threads\":2,\"seed\":7}",
+                        &d);
     if (rc) {
         fprintf(stderr, "cannot open the model: %s (%s)\n", d.msg, vsc_strerror(rc));
         return -1;
@@ -93,9 +96,9 @@ static int group_teardown(void **state)
     return 0;
 }
 
-#define NEED_MODEL()                                                                            \
-    do {                                                                                        \
-        if (unavailable) skip();                                                                \
+#define NEED_MODEL()                                                                               \
+    do {                                                                                           \
+        if (unavailable) skip();                                                                   \
     } while (0)
 
 /* One request through answer(); the reply must be freed with reply_clear. */
@@ -154,7 +157,8 @@ static void test_same_seed_same_text(void **state)
     int differs = 0;
     for (int s = 1; s <= 4 && !differs; s++) {
         char *body = xasprintf("{\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a "
-                               "time\"}],\"temperature\":1.0,\"max_tokens\":24,\"seed\":%d}", s);
+                               "time\"}],\"temperature\":1.0,\"max_tokens\":24,\"seed\":%d}",
+                               s);
         ask(body, NULL, &c);
         differs = c.error == VSC_E_NONE && strcmp(c.text, a.text) != 0;
         reply_clear(&c);
@@ -178,7 +182,8 @@ static void test_batch_matches_single(void **state)
     struct backend_request reqs[3] = {{0}};
     struct backend_reply rs[3], one;
     memset(rs, 0, sizeof(rs));
-    for (int i = 0; i < 3; i++) reqs[i].body = bodies[i];
+    for (int i = 0; i < 3; i++)
+        reqs[i].body = bodies[i];
     assert_int_equal(backend_llama.answer_batch(model, reqs, rs, 3), 0);
     for (int i = 0; i < 3; i++) {
         ask(bodies[i], NULL, &one);
@@ -227,7 +232,7 @@ static void test_option_distribution(void **state)
         }
         assert_near(sum, 1.0, 1e-9);
         assert_string_equal(r.text, best_tok); /* the answer is the most probable option */
-        assert_true(best < -1e-6);              /* a real distribution, not a point mass */
+        assert_true(best < -1e-6);             /* a real distribution, not a point mass */
         json_decref(lp);
         reply_clear(&r);
     }
@@ -282,10 +287,12 @@ static void test_cached_equals_scratch(void **state)
     for (size_t k = 0; k < sizeof(sets) / sizeof(sets[0]); k++) {
         double raw_c[6], raw_s[6], norm_c[6], norm_s[6];
         char detail[256];
-        assert_int_equal(backend_llama_score(model, ITEM_BODY, sets[k], 6, 0, raw_c, norm_c,
-                                             detail, sizeof(detail)), 0);
-        assert_int_equal(backend_llama_score(model, ITEM_BODY, sets[k], 6, 1, raw_s, norm_s,
-                                             detail, sizeof(detail)), 0);
+        assert_int_equal(backend_llama_score(model, ITEM_BODY, sets[k], 6, 0, raw_c, norm_c, detail,
+                                             sizeof(detail)),
+                         0);
+        assert_int_equal(backend_llama_score(model, ITEM_BODY, sets[k], 6, 1, raw_s, norm_s, detail,
+                                             sizeof(detail)),
+                         0);
         double mn = INFINITY, mx = -INFINITY;
         for (int o = 0; o < 6; o++) {
             assert_near(raw_c[o], raw_s[o], 1e-5);
@@ -380,7 +387,8 @@ static void test_bad_files(void **state)
     expect_open_error("{\"chat_template\":\"none\"}", VSC_ERR_INPUT, "needs 'model_path'");
 
     char garbage[4096];
-    for (size_t i = 0; i < sizeof(garbage); i++) garbage[i] = (char)(i * 7919 % 251);
+    for (size_t i = 0; i < sizeof(garbage); i++)
+        garbage[i] = (char)(i * 7919 % 251);
     char *p1 = write_temp(garbage, sizeof(garbage));
     char *o1 = xasprintf("{\"model_path\":\"%s\",\"chat_template\":\"none\"}", p1);
     expect_open_error(o1, VSC_ERR_INPUT, "not a GGUF file");
@@ -406,6 +414,58 @@ static void test_bad_files(void **state)
     free(p1), free(p2), free(p3), free(o1), free(o2), free(o3), free(head);
 }
 
+/* The options are read without llama.cpp: planted values come back, defaults fill the rest,
+ * and a bad value names the model, its line and the option. Runs in every build. */
+static void test_options_parsed(void **state)
+{
+    struct vsc_model_cfg m = cfg("{\"model_path\":\"m.gguf\",\"n_ctx\":\"2048\",\"threads\":3,"
+                                 "\"seed\":9.0,\"n_parallel\":4,\"flash_attn\":false,"
+                                 "\"chat_template\":\"chatml\"}");
+    struct llama_opts o;
+    struct vsc_diag d = {0};
+    assert_int_equal(llama_opts_parse(&o, &m, 64, &d), 0);
+    assert_string_equal(o.model_path, "m.gguf");
+    assert_int_equal(o.n_ctx, 2048);
+    assert_int_equal(o.threads, 3);
+    assert_int_equal(o.n_batch, 512);
+    assert_int_equal(o.seed, 9);
+    assert_int_equal(o.n_parallel, 4);
+    assert_int_equal(o.flash_attn, LLAMA_FA_OFF);
+    assert_string_equal(o.chat_template, "chatml");
+    assert_int_equal(o.tmpl_raw + o.tmpl_from_gguf + o.tmpl_literal, 0);
+    llama_opts_free(&o);
+
+    m = cfg("{\"model_path\":\"m.gguf\",\"chat_template\":\"{{ x }}\",\"flash_attn\":\"on\"}");
+    assert_int_equal(llama_opts_parse(&o, &m, 64, &d), 0);
+    assert_int_equal(o.n_ctx, 0);
+    assert_int_equal(o.n_parallel, 8);
+    assert_int_equal(o.flash_attn, LLAMA_FA_ON);
+    assert_int_equal(o.tmpl_literal, 1);
+    assert_int_equal(o.tmpl_from_gguf, 0);
+    llama_opts_free(&o);
+
+    m = cfg("{\"model_path\":\"m.gguf\"}");
+    assert_int_equal(llama_opts_parse(&o, &m, 64, &d), 0);
+    assert_int_equal(o.tmpl_from_gguf, 1);
+    assert_null(o.chat_template);
+    llama_opts_free(&o);
+
+    m = cfg("{\"model_path\":\"m.gguf\",\"n_parallel\":65}");
+    assert_int_equal(llama_opts_parse(&o, &m, 64, &d), VSC_ERR_INPUT);
+    assert_int_equal(d.line, 7);
+    assert_contains(d.msg,
+                    "model 'tiny': llama option 'n_parallel' must be an integer from 1 to 64");
+    llama_opts_free(&o);
+    m = cfg("{\"model_path\":\"m.gguf\",\"chat_template\":3}");
+    assert_int_equal(llama_opts_parse(&o, &m, 64, &d), VSC_ERR_INPUT);
+    assert_contains(d.msg, "chat_template must be a string");
+    llama_opts_free(&o);
+    m = cfg("{\"n_ctx\":5}");
+    assert_int_equal(llama_opts_parse(&o, &m, 64, &d), VSC_ERR_INPUT);
+    assert_contains(d.msg, "needs 'model_path'");
+    llama_opts_free(&o);
+}
+
 static void test_bad_options(void **state)
 {
     NEED_MODEL();
@@ -418,8 +478,8 @@ static void test_bad_options(void **state)
     expect_open_error("{\"model_path\":\"" MODEL "\",\"threads\":0}", VSC_ERR_INPUT,
                       "'threads' must be an integer");
     expect_open_error("{\"model_path\":\"" MODEL "\",\"chat_template\":\"none\","
-                      "\"flash_attn\":\"sometimes\"}", VSC_ERR_INPUT,
-                      "flash_attn must be auto, on or off");
+                      "\"flash_attn\":\"sometimes\"}",
+                      VSC_ERR_INPUT, "flash_attn must be auto, on or off");
 }
 
 static void test_named_template(void **state)
@@ -427,9 +487,12 @@ static void test_named_template(void **state)
     NEED_MODEL();
     struct vsc_diag d;
     void *st = NULL;
-    assert_int_equal(open_model(&st, "{\"model_path\":\"" MODEL "\",\"chat_template\":"
-                                     "\"chatml\",\"n_ctx\":512,\"threads\":1,"
-                                     "\"flash_attn\":\"off\"}", &d), 0);
+    assert_int_equal(open_model(&st,
+                                "{\"model_path\":\"" MODEL "\",\"chat_template\":"
+                                "\"chatml\",\"n_ctx\":512,\"threads\":1,"
+                                "\"flash_attn\":\"off\"}",
+                                &d),
+                     0);
     struct backend_request req = {.body = GEN_BODY};
     struct backend_reply r = {0};
     assert_int_equal(backend_llama.answer(st, &req, &r), 0);
@@ -444,7 +507,8 @@ static void test_named_template(void **state)
     double c[3], s[3];
     assert_int_equal(backend_llama_score(st, ITEM_BODY, opts, 3, 0, c, NULL, NULL, 0), 0);
     assert_int_equal(backend_llama_score(st, ITEM_BODY, opts, 3, 1, s, NULL, NULL, 0), 0);
-    for (int i = 0; i < 3; i++) assert_near(c[i], s[i], 1e-4);
+    for (int i = 0; i < 3; i++)
+        assert_near(c[i], s[i], 1e-4);
     backend_llama.close(st);
 }
 
@@ -453,12 +517,16 @@ static void test_context_too_small(void **state)
     NEED_MODEL();
     struct vsc_diag d;
     void *st = NULL;
-    assert_int_equal(open_model(&st, "{\"model_path\":\"" MODEL "\",\"chat_template\":\"none\","
-                                     "\"n_ctx\":64,\"n_batch\":64,\"threads\":1}", &d), 0);
+    assert_int_equal(open_model(&st,
+                                "{\"model_path\":\"" MODEL "\",\"chat_template\":\"none\","
+                                "\"n_ctx\":64,\"n_batch\":64,\"threads\":1}",
+                                &d),
+                     0);
     struct buf b;
     buf_init(&b, 1 << 20);
     buf_puts(&b, "{\"messages\":[{\"role\":\"user\",\"content\":\"");
-    for (int i = 0; i < 400; i++) buf_puts(&b, "the cat sat on the mat ");
+    for (int i = 0; i < 400; i++)
+        buf_puts(&b, "the cat sat on the mat ");
     buf_puts(&b, "\"}],\"max_tokens\":4}");
     struct backend_request req = {.body = b.data};
     struct backend_reply r = {0};
@@ -503,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_scoring_matches_generation_logprobs),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_options_parsed),
         cmocka_unit_test(test_named_template),
         cmocka_unit_test(test_context_too_small),
 #ifndef VSC_HAVE_LLAMA
