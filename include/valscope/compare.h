@@ -169,6 +169,35 @@ int vsc_compare_drift(const struct vsc_profiles *p, const struct vsc_drift_spec 
                       size_t n_specs, const struct vsc_compare_opts *opts, vsc_drift_cb cb,
                       void *payload);
 
+/* ---- position on the value circle ------------------------------------------------------- */
+
+struct vsc_value_system;
+
+/* The dimension indices of `vs` in circle order (by their `order`, ties in file order) into
+ * `out_order` (vs->n_dims entries). Returns vs->n_dims. */
+size_t vsc_circle_order(size_t *out_order, const struct vsc_value_system *vs);
+
+/* Where a profile of `n` scores `m` (in circle order) sits on the circle: value i has the
+ * unit vector u_i at 360 i / n degrees clockwise from the top, and the point is
+ * sum_i (m_i - mean) u_i / sum_i |m_i - mean|, inside the unit circle (0: balanced, near 1:
+ * one-sided). `out_x` points right, `out_y` up. Returns 0, or -1 (both NAN) when a score is
+ * not finite or the profile is flat. */
+int vsc_circle_point(double *out_x, double *out_y, const double *m, size_t n);
+
+struct vsc_circle_row {
+    const char *model, *run, *condition, *instrument; /* borrowed for the callback */
+    double x, y;                                      /* the point (vsc_circle_point) */
+    double radius;                                    /* its distance from the centre, 0 .. 1 */
+    double angle; /* its direction in degrees clockwise from the first value, [0, 360) */
+};
+typedef int (*vsc_circle_cb)(const struct vsc_circle_row *row, void *payload);
+
+/* Calls `cb` for every profile (model x run x condition x instrument) of system vs->id with a
+ * finite mean for each dimension of `vs` and not flat, in the order of the records of its
+ * first dimension in circle order. Returns 0, VSC_ERR_NOMEM or the callback's value. */
+int vsc_compare_circle(const struct vsc_profiles *p, const struct vsc_value_system *vs,
+                       vsc_circle_cb cb, void *payload);
+
 /* Holm's step-down adjustment of `n` p-values into `out_adj` (NAN p stay NAN and do not
  * count). Allocates n indices; returns VSC_ERR_NOMEM when that fails. */
 int vsc_holm(double *out_adj, const double *p, size_t n);

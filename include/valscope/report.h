@@ -43,9 +43,9 @@ int vsc_report_write_html(FILE *fp, const struct vsc_report *r);
 int vsc_report_write_html_file(const char *path, const struct vsc_report *r, struct vsc_diag *diag);
 
 /* Tidy CSV files in `dir` (which must exist): scores.csv, leaderboard.csv, alignment.csv,
- * drift.csv, quality.csv, all with the columns section, model, run, condition, instrument,
- * system, kind, dimension, target, contrast, metric, value, ci_low, ci_high (one row per
- * model x condition x dimension x metric; empty cells where a column does not apply). Each file
+ * drift.csv, quality.csv, circle.csv, all with the columns section, model, run, condition,
+ * instrument, system, kind, dimension, target, contrast, metric, value, ci_low, ci_high (one row
+ * per model x condition x dimension x metric; empty cells where a column does not apply). Each file
  * is written whole or not at all, like vsc_report_write_html_file; text fields are written by
  * the CSV writer of exports (control characters escaped, formula guard). */
 int vsc_report_write_csv(const struct vsc_report *r, const char *dir, struct vsc_diag *diag);

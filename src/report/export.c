@@ -13,12 +13,23 @@ struct export_ctx {
     int header_done;
 };
 
-static const char *const COLUMNS[] = {"run",         "model",        "instrument",
-                                      "item",        "condition",    "sample",
-                                      "status",      "error",        "http_status",
-                                      "text",        "finish_reason", "latency_ms",
-                                      "prompt_tokens", "completion_tokens", "tokens",
-                                      "attempts",    NULL};
+static const char *const COLUMNS[] = {"run",
+                                      "model",
+                                      "instrument",
+                                      "item",
+                                      "condition",
+                                      "sample",
+                                      "status",
+                                      "error",
+                                      "http_status",
+                                      "text",
+                                      "finish_reason",
+                                      "latency_ms",
+                                      "prompt_tokens",
+                                      "completion_tokens",
+                                      "tokens",
+                                      "attempts",
+                                      NULL};
 
 static int row_cb(const struct vsc_answer_row *r, void *payload)
 {
@@ -34,7 +45,8 @@ static int row_cb(const struct vsc_answer_row *r, void *payload)
         json_object_set_new(o, "sample", json_integer(r->sample));
         json_object_set_new(o, "status", json_string(r->status));
         json_object_set_new(o, "error", r->error ? json_string(r->error) : json_null());
-        json_object_set_new(o, "http_status", answered ? json_integer(r->http_status) : json_null());
+        json_object_set_new(o, "http_status",
+                            answered ? json_integer(r->http_status) : json_null());
         json_object_set_new(o, "text", r->text ? json_string(r->text) : json_null());
         json_object_set_new(o, "finish_reason",
                             r->finish_reason ? json_string(r->finish_reason) : json_null());
@@ -46,7 +58,8 @@ static int row_cb(const struct vsc_answer_row *r, void *payload)
         return jout_line(x->out, o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     }
     if (!x->header_done) {
-        for (int i = 0; COLUMNS[i]; i++) fprintf(x->out, "%s%s", i ? "," : "", COLUMNS[i]);
+        for (int i = 0; COLUMNS[i]; i++)
+            fprintf(x->out, "%s%s", i ? "," : "", COLUMNS[i]);
         fputs("\r\n", x->out);
         x->header_done = 1;
     }
@@ -81,7 +94,8 @@ int vsc_export(struct vsc_store *store, FILE *out, enum vsc_export_format format
     struct export_ctx x = {.out = out, .format = format};
     int rc = vsc_store_foreach_answer(store, run, row_cb, &x);
     if (!rc && format == VSC_EXPORT_CSV && !x.header_done) {
-        for (int i = 0; COLUMNS[i]; i++) fprintf(out, "%s%s", i ? "," : "", COLUMNS[i]);
+        for (int i = 0; COLUMNS[i]; i++)
+            fprintf(out, "%s%s", i ? "," : "", COLUMNS[i]);
         fputs("\r\n", out);
     }
     /* a full disk must not pass for a complete export */

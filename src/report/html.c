@@ -309,21 +309,6 @@ static void section_leaderboard(struct page *pg)
 
 /* ---- Schwartz radar and circle ---------------------------------------------------------- */
 
-/* The 10 values in circle order, as indices into vs->dims. */
-static size_t circle_order(const struct vsc_value_system *vs, size_t *order)
-{
-    size_t n = vs->n_dims;
-    for (size_t i = 0; i < n; i++)
-        order[i] = i;
-    for (size_t i = 1; i < n; i++) /* stable insertion sort by `order` */
-        for (size_t j = i; j > 0 && vs->dims[order[j - 1]].order > vs->dims[order[j]].order; j--) {
-            size_t t = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = t;
-        }
-    return n;
-}
-
 static void radar(struct page *pg, const struct vsc_value_system *vs, const size_t *ord,
                   const char *model, const char *run, const char *instrument, double lo, double hi)
 {
@@ -440,7 +425,7 @@ static void section_radar(struct page *pg, const struct vsc_value_system *vs)
         pg->err = VSC_ERR_NOMEM;
         return;
     }
-    circle_order(vs, ord);
+    vsc_circle_order(ord, vs);
     size_t m = distinct_mri(r->prof, "schwartz", mri);
     pg_put(pg,
            "<p>One radar per model, the 10 basic values around the circle; a line per condition "
@@ -477,7 +462,7 @@ static void section_circle(struct page *pg, const struct vsc_value_system *vs)
         pg_put(pg, "<p class=\"note\">The Schwartz value system is not available.</p></section>");
         return;
     }
-    size_t ord[64], n = circle_order(vs, ord);
+    size_t ord[64], n = vsc_circle_order(ord, vs);
     const double cx = 250, cy = 240, R = 160;
     pg_put(pg, "<p>Adjacent values are compatible, opposite ones conflict. Each numbered point is "
                "one profile: the direction of sum<sub>d</sub> (m<sub>d</sub> &#8722; mean) "
@@ -522,36 +507,14 @@ static void section_circle(struct page *pg, const struct vsc_value_system *vs)
         pg_put(pg, "</text>");
     }
     pg_put(pg, "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"3\" fill=\"#555\"/>", cx, cy);
-    /* Points. */
-    size_t np = vsc_profiles_count(r->prof), k = 0;
+    /* Points: one per profile, placed by vsc_compare_circle when the report was built. */
     struct buf legend;
     buf_init(&legend, 0);
-    for (size_t i = 0; i < np; i++) {
-        const struct vsc_score_record *g = vsc_profiles_get(r->prof, i);
-        if (!eq(g->kind, "value") || !eq(g->system, "schwartz") ||
-            !eq(g->dimension, vs->dims[ord[0]].id))
-            continue;
-        double m[64], mean = 0;
-        int full = 1;
-        for (size_t d = 0; d < n && full; d++) {
-            long x = find_rec(r->prof, g->model, g->run, g->condition, g->instrument,
-                              vs->dims[ord[d]].id);
-            if (x < 0 || !isfinite(vsc_profiles_get(r->prof, (size_t)x)->mean))
-                full = 0;
-            else
-                mean += (m[d] = vsc_profiles_get(r->prof, (size_t)x)->mean) / (double)n;
-        }
-        if (!full) continue;
-        double sx = 0, sy = 0, sa = 0;
-        for (size_t d = 0; d < n; d++) {
-            double c = m[d] - mean, a = svg_angle(d, n);
-            sx += c * cos(a);
-            sy += c * sin(a);
-            sa += fabs(c);
-        }
-        if (!(sa > 0)) continue;
+    size_t k = 0;
+    for (size_t i = 0; i < r->n_circle; i++) {
+        const struct vsc_circle_row *g = &r->circle[i];
         k++;
-        double px = cx + R * sx / sa, py = cy + R * sy / sa;
+        double px = cx + R * g->x, py = cy - R * g->y;
         const char *col = model_colour(pg, g->model);
         pg_put(pg,
                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"7\" fill=\"%s\" fill-opacity=\"0.85\"><title>",

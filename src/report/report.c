@@ -12,6 +12,10 @@
 #include "util/csv.h"
 #include "util/jsonout.h"
 #include "util/redact.h"
+#include "valscope/instrument.h"
+
+/* The value system whose circle the report draws and exports. */
+#define CIRCLE_SYSTEM "schwartz"
 
 /* Grows an array of `size`-byte elements by one; returns the new element (zeroed) or NULL. */
 static void *grow(void **arr, size_t *n, size_t *alloc, size_t size)
@@ -43,6 +47,7 @@ void vsc_report_free(struct vsc_report *r)
     free(r->leader);
     free(r->align);
     free(r->drift);
+    free(r->circle);
     for (size_t i = 0; i < r->n_qual; i++) {
         struct rep_quality *q = &r->qual[i];
         free(q->model);
@@ -87,6 +92,26 @@ static int on_drift(const struct vsc_drift_row *row, void *payload)
     if (!d) return VSC_ERR_NOMEM;
     *d = *row;
     return 0;
+}
+
+static int on_circle(const struct vsc_circle_row *row, void *payload)
+{
+    struct vsc_report *r = payload;
+    struct vsc_circle_row *d = GROW(r->circle, r->n_circle, r->a_circle);
+    if (!d) return VSC_ERR_NOMEM;
+    *d = *row;
+    return 0;
+}
+
+/* The Schwartz profiles on the circle; none when the value system is not available. */
+static int add_circle(struct vsc_report *r)
+{
+    struct vsc_value_system *vs = NULL;
+    struct vsc_diag ignore = {0};
+    if (vsc_value_system_builtin(&vs, CIRCLE_SYSTEM, &ignore)) return 0;
+    int rc = vsc_compare_circle(r->prof, vs, on_circle, r);
+    vsc_value_system_free(vs);
+    return rc;
 }
 
 static int on_run(const char *run, const char *config_text, void *payload)
@@ -246,6 +271,7 @@ int vsc_report_build(struct vsc_report **out, struct vsc_store *store,
         goto fail;
     if ((rc = vsc_compare_drift(r->prof, r->drifts, r->n_drifts, &r->compare, on_drift, r)))
         goto fail;
+    if ((rc = add_circle(r))) goto fail;
     *out = r;
     return 0;
 fail:
@@ -255,9 +281,9 @@ fail:
 
 /* ---- tidy rows -------------------------------------------------------------------------- */
 
-enum { SEC_SCORES, SEC_LEADER, SEC_ALIGN, SEC_DRIFT, SEC_QUALITY, N_SEC };
-static const char *const SECTIONS[N_SEC] = {"scores", "leaderboard", "alignment", "drift",
-                                            "quality"};
+enum { SEC_SCORES, SEC_LEADER, SEC_ALIGN, SEC_DRIFT, SEC_QUALITY, SEC_CIRCLE, N_SEC };
+static const char *const SECTIONS[N_SEC] = {"scores", "leaderboard", "alignment",
+                                            "drift",  "quality",     "circle"};
 static const char *const COLUMNS[] = {"section", "model", "run",       "condition", "instrument",
                                       "system",  "kind",  "dimension", "target",    "contrast",
                                       "metric",  "value", "ci_low",    "ci_high"};
@@ -343,6 +369,17 @@ static int tidy_foreach(const struct vsc_report *r, int sec, tidy_cb cb, void *p
                 (rc = emit(cb, payload, &t, "z", e->z, NAN, NAN)) ||
                 (rc = emit(cb, payload, &t, "p", e->p, NAN, NAN)) ||
                 (rc = emit(cb, payload, &t, "p_holm", e->p_holm, NAN, NAN)))
+                break;
+        }
+    } else if (sec == SEC_CIRCLE) {
+        for (size_t i = 0; i < r->n_circle && !rc; i++) {
+            const struct vsc_circle_row *e = &r->circle[i];
+            t = (struct tidy){{"circle", e->model, e->run, e->condition, e->instrument,
+                               CIRCLE_SYSTEM, "value", "", "", ""}};
+            if ((rc = emit(cb, payload, &t, "x", e->x, NAN, NAN)) ||
+                (rc = emit(cb, payload, &t, "y", e->y, NAN, NAN)) ||
+                (rc = emit(cb, payload, &t, "radius", e->radius, NAN, NAN)) ||
+                (rc = emit(cb, payload, &t, "angle", e->angle, NAN, NAN)))
                 break;
         }
     } else {

@@ -37,6 +37,8 @@ struct vsc_report {
     size_t n_align, a_align;
     struct vsc_drift_row *drift;
     size_t n_drift, a_drift;
+    struct vsc_circle_row *circle; /* Schwartz profiles on the circle */
+    size_t n_circle, a_circle;
     struct rep_quality *qual;
     size_t n_qual, a_qual;
     struct rep_runcfg *runs;

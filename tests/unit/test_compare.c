@@ -14,6 +14,7 @@
 
 #include "support/testutil.h"
 #include "valscope/compare.h"
+#include "valscope/instrument.h"
 
 /* m = (1, 2, 3), t = (1, -1, 2), w = (1, 1, 2), worked by hand:
  *   compass  = (1*1*1 + 1*(-1)*2 + 2*2*3) / (1*1 + 1*1 + 2*2) = 11 / 6
@@ -367,6 +368,72 @@ static void test_drift(void **state)
     vsc_profiles_free(p);
 }
 
+struct crows {
+    struct vsc_circle_row r[8];
+    char model[8][32];
+    size_t n;
+};
+static int on_circle(const struct vsc_circle_row *row, void *payload)
+{
+    struct crows *c = payload;
+    if (c->n < 8) {
+        c->r[c->n] = *row;
+        snprintf(c->model[c->n], 32, "%s", row->model);
+        c->n++;
+    }
+    return 0;
+}
+
+/* Planted profiles on the Schwartz circle: all weight on one value puts the point at that
+ * value's direction, 1/1.8 from the centre (centred scores 0.9 and nine times -0.1); a flat or
+ * incomplete profile gets no point. */
+static void test_circle(void **state)
+{
+    (void)state;
+    double x, y;
+    /* four values; two adjacent high ones: halfway between them, radius sqrt(1/2) */
+    assert_int_equal(vsc_circle_point(&x, &y, (double[]){1, 1, 0, 0}, 4), 0);
+    assert_near(x, 0.5, 1e-12);
+    assert_near(y, 0.5, 1e-12);
+    assert_int_equal(vsc_circle_point(&x, &y, (double[]){1, 0, 0, 0}, 4), 0);
+    assert_near(x, 0, 1e-12);
+    assert_near(y, 2.0 / 3.0, 1e-12);
+    assert_int_equal(vsc_circle_point(&x, &y, (double[]){2, 2, 2, 2}, 4), -1);
+    assert_true(isnan(x) && isnan(y));
+    assert_int_equal(vsc_circle_point(&x, &y, (double[]){1, NAN, 0, 0}, 4), -1);
+
+    struct vsc_value_system *vs = NULL;
+    struct vsc_diag d = {0};
+    assert_int_equal(vsc_value_system_builtin(&vs, "schwartz", &d), 0);
+    size_t ord[16];
+    assert_int_equal(vsc_circle_order(ord, vs), 10);
+    for (size_t i = 1; i < 10; i++)
+        assert_true(vs->dims[ord[i - 1]].order <= vs->dims[ord[i]].order);
+    struct vsc_profiles *p;
+    assert_int_equal(vsc_profiles_new(&p, 0.95), 0);
+    for (size_t i = 0; i < 10; i++) {
+        const char *dim = vs->dims[ord[i]].id;
+        add(p, "one-sided", "c", dim, i == 3 ? 1 : 0, 0.1); /* the 4th value: 108 degrees */
+        add(p, "flat", "c", dim, 0, 0.1);
+        if (i != 7) add(p, "incomplete", "c", dim, (double)i, 0.1);
+        add(p, "top", "c", dim, i == 0 ? 5 : 2, 0.1); /* the first value: 0 degrees */
+    }
+    struct crows c = {0};
+    assert_int_equal(vsc_compare_circle(p, vs, on_circle, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.model[0], "one-sided");
+    assert_near(c.r[0].radius, 1 / 1.8, 1e-9);
+    assert_near(c.r[0].angle, 108, 1e-9);
+    assert_near(c.r[0].x, sin(108 * 3.14159265358979323846 / 180) / 1.8, 1e-9);
+    assert_near(c.r[0].y, cos(108 * 3.14159265358979323846 / 180) / 1.8, 1e-9);
+    assert_string_equal(c.model[1], "top");
+    assert_near(c.r[1].radius, 1 / 1.8, 1e-9);
+    assert_near(c.r[1].angle, 0, 1e-9);
+    assert_near(c.r[1].x, 0, 1e-9);
+    vsc_profiles_free(p);
+    vsc_value_system_free(vs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_holm),           cmocka_unit_test(test_target_parse),
         cmocka_unit_test(test_orientations),   cmocka_unit_test(test_leaderboard),
         cmocka_unit_test(test_align_profiles), cmocka_unit_test(test_drift),
+        cmocka_unit_test(test_circle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
