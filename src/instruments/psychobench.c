@@ -56,13 +56,23 @@ static json_t *pick(const struct yj_doc *doc, const char *path, const char *name
         buf_free(&b);
         return NULL;
     }
+    json_t *found = NULL;
     json_array_foreach(root, i, q)
     {
         const char *n = json_string_value(json_object_get(q, "name"));
-        if (n && strcmp(n, name) == 0) return q;
+        if (!n || strcmp(n, name) != 0) continue;
+        if (found) {
+            int line, col;
+            yj_where(doc, found, &line, &col);
+            *rc = yj_error(diag, doc, q,
+                           "two questionnaires named '%s' (the first at line %d): ambiguous", name,
+                           line);
+            return NULL;
+        }
+        found = q;
     }
-    *rc = vsc_diag_set(diag, path, 0, 0, "no questionnaire named '%s'", name);
-    return NULL;
+    if (!found) *rc = vsc_diag_set(diag, path, 0, 0, "no questionnaire named '%s'", name);
+    return found;
 }
 
 static int parse_categories(struct vsc_instrument *ins, const struct yj_doc *doc, const json_t *q,

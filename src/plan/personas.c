@@ -427,6 +427,8 @@ int persona_load_file(struct persona **out, size_t *out_n, const char *path,
         return rc;
     }
     const char *p = data;
+    json_t *seen = json_object(); /* id -> the line that gave it */
+    if (!seen) rc = VSC_ERR_NOMEM;
     for (int line = 1; p && *p && !rc; line++) {
         const char *nl = strchr(p, '\n');
         size_t ll = nl ? (size_t)(nl - p) : strlen(p);
@@ -477,7 +479,15 @@ int persona_load_file(struct persona **out, size_t *out_n, const char *path,
             json_object_del(attrs, "text");
             pe->attrs_json = attrs ? json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
             json_decref(attrs);
+            json_t *first = pe->id ? json_object_get(seen, pe->id) : NULL;
             if (!pe->id || !pe->attrs_json)
+                rc = VSC_ERR_NOMEM;
+            else if (first)
+                /* the plan keys cells by persona id: a second one would never be asked */
+                rc = vsc_diag_set(diag, path, line, 0,
+                                  "duplicate persona id '%s' (first at %s:%lld)", pe->id, path,
+                                  (long long)json_integer_value(first));
+            else if (json_object_set_new(seen, pe->id, json_integer(line)))
                 rc = VSC_ERR_NOMEM;
             else if (text)
                 rc = (pe->text = xstrdup(json_string_value(text))) ? 0 : VSC_ERR_NOMEM;
@@ -494,6 +504,7 @@ int persona_load_file(struct persona **out, size_t *out_n, const char *path,
         p = next;
     }
     free(data);
+    json_decref(seen);
     if (!rc && n == 0) rc = vsc_diag_set(diag, path, 0, 0, "no personas in the file");
     if (rc) {
         for (size_t i = 0; i < n; i++)

@@ -131,6 +131,7 @@ struct import {
     char *base_dir;
     size_t *order; /* the identity order, shared by every cell */
     struct smap runs, samples;
+    struct smap lines; /* cache key -> the line that stored it, to refuse duplicates */
     struct vsc_diag *diag;
 };
 
@@ -239,6 +240,17 @@ static int import_line(struct import *im, const char *line, int lineno)
     if (!meta || !raw || !keysrc) goto fail;
     char key[65];
     sha256_hex(key, keysrc, strlen(keysrc));
+    /* a second answer under the same key would overwrite the first and count twice */
+    int64_t *first = smap_slot(&im->lines, key, &is_new);
+    if (!first) goto fail;
+    if (!is_new) {
+        rc = vsc_diag_set(im->diag, im->path, lineno, 0,
+                          "duplicate answer: same model, run, respondent, item, condition and "
+                          "repeat as %s:%lld",
+                          im->path, (long long)*first);
+        goto fail;
+    }
+    *first = lineno;
     struct vsc_cell cell = {.model = model,
                             .instrument = ins->id,
                             .item = ins->items[it].id,
@@ -315,6 +327,7 @@ fail:
     free(im.base_dir);
     smap_free(&im.runs);
     smap_free(&im.samples);
+    smap_free(&im.lines);
     vsc_instrument_free(ins);
     return rc;
 }

@@ -134,80 +134,186 @@ static json_t *plain_scalar(const char *s, size_t len)
     return json_stringn(s, len);
 }
 
-static int convert(struct yj_doc *d, yaml_document_t *doc, yaml_node_t *node, int depth,
-                   json_t **out, struct vsc_diag *diag)
+/* The document is built from libyaml's events, not its loader: the loader composes the whole
+ * document before anything can be checked, and deep flow nesting costs its scanner time that
+ * grows faster than n^2. Reading event by event stops at the first node deeper than MAX_DEPTH
+ * while libyaml has looked at most a line (or 1 KiB) ahead, so every input costs linear time. */
+
+/* An open sequence or mapping. */
+struct frame {
+    json_t *j;          /* owned until it is closed and attached to its parent */
+    char *key;          /* a mapping's key waiting for its value */
+    char *anchor;       /* the container's anchor, registered when it closes */
+    size_t nodes_start; /* d->n_nodes before it opened (the size of an alias copy) */
+};
+
+struct builder {
+    struct yj_doc *d;
+    struct frame stack[MAX_DEPTH + 1];
+    int depth;
+    json_t *anchors; /* anchor name -> [node, nodes in it] */
+    struct vsc_diag *diag;
+};
+
+/* A copy of an anchored node for an alias, with the original's positions. */
+static json_t *copy_marked(struct yj_doc *d, const json_t *src)
 {
-    *out = NULL;
-    int line = (int)node->start_mark.line + 1, col = (int)node->start_mark.column + 1;
-    if (depth > MAX_DEPTH)
-        return vsc_diag_set(diag, d->name, line, col, "nesting deeper than %d", MAX_DEPTH);
-    if (++d->n_nodes > MAX_NODES)
-        return vsc_diag_set(diag, d->name, line, col, "document too large (alias expansion?)");
-    json_t *j = NULL;
-    switch (node->type) {
-    case YAML_SCALAR_NODE: {
-        const char *s = (const char *)node->data.scalar.value;
-        size_t len = node->data.scalar.length;
-        if (!utf8_valid(s, len))
-            return vsc_diag_set(diag, d->name, line, col, "invalid UTF-8 in scalar");
-        if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
-            j = plain_scalar(s, len);
-        else
-            j = json_stringn(s, len);
-        break;
-    }
-    case YAML_SEQUENCE_NODE:
+    json_t *j, *v;
+    if (json_is_array(src)) {
+        size_t i;
         j = json_array();
-        for (yaml_node_item_t *it = node->data.sequence.items.start;
-             j && it < node->data.sequence.items.top; it++) {
-            json_t *child;
-            int rc = convert(d, doc, yaml_document_get_node(doc, *it), depth + 1, &child, diag);
-            if (rc) {
+        json_array_foreach(src, i, v)
+        {
+            if (!j || json_array_append_new(j, copy_marked(d, v))) {
                 json_decref(j);
-                return rc;
+                return NULL;
             }
-            json_array_append_new(j, child);
         }
-        break;
-    case YAML_MAPPING_NODE:
+    } else if (json_is_object(src)) {
+        const char *k;
         j = json_object();
-        for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
-             j && p < node->data.mapping.pairs.top; p++) {
-            yaml_node_t *k = yaml_document_get_node(doc, p->key);
-            int kl = (int)k->start_mark.line + 1, kc = (int)k->start_mark.column + 1;
-            if (k->type != YAML_SCALAR_NODE) {
+        json_object_foreach((json_t *)src, k, v)
+        {
+            if (!j || json_object_set_new(j, k, copy_marked(d, v))) {
                 json_decref(j);
-                return vsc_diag_set(diag, d->name, kl, kc, "mapping keys must be plain text");
+                return NULL;
             }
-            const char *key = (const char *)k->data.scalar.value;
-            if (strlen(key) != k->data.scalar.length || !utf8_valid(key, strlen(key))) {
-                json_decref(j);
-                return vsc_diag_set(diag, d->name, kl, kc, "invalid key");
-            }
-            if (json_object_get(j, key)) {
-                json_decref(j);
-                return vsc_diag_set(diag, d->name, kl, kc, "duplicate key '%s'", key);
-            }
-            json_t *child;
-            int rc =
-                convert(d, doc, yaml_document_get_node(doc, p->value), depth + 1, &child, diag);
-            if (rc) {
-                json_decref(j);
-                return rc;
-            }
-            json_object_set_new(j, key, child);
         }
-        break;
-    default:
-        j = json_null();
+    } else {
+        j = json_copy((json_t *)src);
     }
-    if (!j) return VSC_ERR_NOMEM;
-    if (mark_put(d, j, line, col)) {
+    int line, col;
+    yj_where(d, src, &line, &col);
+    if (j && mark_put(d, j, line, col)) {
         json_decref(j);
-        return VSC_ERR_NOMEM;
+        return NULL;
     }
-    *out = j;
+    return j;
+}
+
+static int add_anchor(struct builder *b, const char *name, json_t *node, size_t n_nodes)
+{
+    json_t *entry = json_pack("[OI]", node, (json_int_t)n_nodes);
+    if (!entry || json_object_set_new(b->anchors, name, entry)) return VSC_ERR_NOMEM;
     return 0;
+}
+
+/* Attaches a finished node to the open container, or makes it the root. `key` is a scalar's raw
+ * text, used when the node is a mapping key (NULL for any other node). Takes `v`. */
+static int attach(struct builder *b, json_t *v, const char *key, int line, int col)
+{
+    struct yj_doc *d = b->d;
+    if (b->depth == 0) {
+        d->root = v;
+        return 0;
+    }
+    struct frame *f = &b->stack[b->depth - 1];
+    if (json_is_array(f->j)) return json_array_append_new(f->j, v) ? VSC_ERR_NOMEM : 0;
+    if (f->key) {
+        int rc = json_object_set_new(f->j, f->key, v) ? VSC_ERR_NOMEM : 0;
+        free(f->key);
+        f->key = NULL;
+        return rc;
+    }
+    if (!key && json_is_string(v)) key = json_string_value(v); /* an alias of text */
+    int rc = 0;
+    if (!key)
+        rc = vsc_diag_set(b->diag, d->name, line, col, "mapping keys must be plain text");
+    else if (!utf8_valid(key, strlen(key)))
+        rc = vsc_diag_set(b->diag, d->name, line, col, "invalid key");
+    else if (json_object_get(f->j, key))
+        rc = vsc_diag_set(b->diag, d->name, line, col, "duplicate key '%s'", key);
+    else if (!(f->key = xstrdup(key)))
+        rc = VSC_ERR_NOMEM;
+    json_decref(v);
+    return rc;
+}
+
+static int too_large(struct builder *b, int line, int col)
+{
+    return vsc_diag_set(b->diag, b->d->name, line, col, "document too large (alias expansion?)");
+}
+
+static int on_scalar(struct builder *b, const yaml_event_t *ev, int is_key, int line, int col)
+{
+    struct yj_doc *d = b->d;
+    const char *s = (const char *)ev->data.scalar.value;
+    size_t len = ev->data.scalar.length;
+    if (is_key) {
+        if (strlen(s) != len) return vsc_diag_set(b->diag, d->name, line, col, "invalid key");
+        return attach(b, json_null(), s, line, col);
+    }
+    if (++d->n_nodes > MAX_NODES) return too_large(b, line, col);
+    if (!utf8_valid(s, len))
+        return vsc_diag_set(b->diag, d->name, line, col, "invalid UTF-8 in scalar");
+    json_t *j = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? plain_scalar(s, len)
+                                                                 : json_stringn(s, len);
+    int rc = j ? mark_put(d, j, line, col) : VSC_ERR_NOMEM;
+    if (!rc && ev->data.scalar.anchor)
+        rc = add_anchor(b, (const char *)ev->data.scalar.anchor, j, 1);
+    if (rc) {
+        json_decref(j);
+        return rc;
+    }
+    return attach(b, j, NULL, line, col);
+}
+
+static int on_event(struct builder *b, const yaml_event_t *ev)
+{
+    struct yj_doc *d = b->d;
+    int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
+    const struct frame *top = b->depth ? &b->stack[b->depth - 1] : NULL;
+    int is_key = top && json_is_object(top->j) && !top->key;
+    int opens = ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT;
+    if (is_key && opens)
+        return vsc_diag_set(b->diag, d->name, line, col, "mapping keys must be plain text");
+    if ((opens || ev->type == YAML_SCALAR_EVENT || ev->type == YAML_ALIAS_EVENT) &&
+        b->depth > MAX_DEPTH)
+        return vsc_diag_set(b->diag, d->name, line, col, "nesting deeper than %d", MAX_DEPTH);
+    switch (ev->type) {
+    case YAML_SCALAR_EVENT:
+        return on_scalar(b, ev, is_key, line, col);
+    case YAML_ALIAS_EVENT: {
+        json_t *entry = json_object_get(b->anchors, (const char *)ev->data.alias.anchor);
+        if (!entry)
+            return vsc_diag_set(b->diag, d->name, line, col,
+                                "YAML syntax error: found undefined alias");
+        d->n_nodes += is_key ? 0 : (size_t)json_integer_value(json_array_get(entry, 1));
+        if (d->n_nodes > MAX_NODES) return too_large(b, line, col);
+        json_t *j = copy_marked(d, json_array_get(entry, 0));
+        return j ? attach(b, j, NULL, line, col) : VSC_ERR_NOMEM;
+    }
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT: {
+        struct frame *f = &b->stack[b->depth];
+        const yaml_char_t *anchor = ev->type == YAML_SEQUENCE_START_EVENT
+                                        ? ev->data.sequence_start.anchor
+                                        : ev->data.mapping_start.anchor;
+        *f = (struct frame){.nodes_start = d->n_nodes};
+        if (++d->n_nodes > MAX_NODES) return too_large(b, line, col);
+        f->j = ev->type == YAML_SEQUENCE_START_EVENT ? json_array() : json_object();
+        b->depth++; /* from here the frame is freed on failure */
+        if (!f->j || mark_put(d, f->j, line, col)) return VSC_ERR_NOMEM;
+        if (anchor && !(f->anchor = xstrdup((const char *)anchor))) return VSC_ERR_NOMEM;
+        return 0;
+    }
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT: {
+        struct frame f = b->stack[--b->depth];
+        int fl, fc;
+        yj_where(d, f.j, &fl, &fc);
+        int rc = f.anchor ? add_anchor(b, f.anchor, f.j, d->n_nodes - f.nodes_start) : 0;
+        free(f.anchor);
+        free(f.key);
+        if (rc) {
+            json_decref(f.j);
+            return rc;
+        }
+        return attach(b, f.j, NULL, fl, fc);
+    }
+    default:
+        return 0;
+    }
 }
 
 int yj_parse(struct yj_doc **out, const char *text, size_t len, const char *name,
@@ -216,31 +322,39 @@ int yj_parse(struct yj_doc **out, const char *text, size_t len, const char *name
     *out = NULL;
     struct yj_doc *d = calloc(1, sizeof(*d));
     if (!d) return VSC_ERR_NOMEM;
-    d->name = strdup(name ? name : "<input>");
+    struct builder b = {.d = d, .anchors = json_object(), .diag = diag};
     yaml_parser_t parser;
-    yaml_document_t doc;
     int rc = 0;
-    if (!yaml_parser_initialize(&parser)) {
+    d->name = strdup(name ? name : "<input>");
+    if (!d->name || !b.anchors || !yaml_parser_initialize(&parser)) {
+        json_decref(b.anchors);
         yj_free(d);
         return VSC_ERR_NOMEM;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        rc = vsc_diag_set(diag, d->name, (int)parser.problem_mark.line + 1,
-                          (int)parser.problem_mark.column + 1, "YAML syntax error: %s%s%s",
-                          parser.problem ? parser.problem : "unknown", parser.context ? " " : "",
-                          parser.context ? parser.context : "");
-        yaml_parser_delete(&parser);
-        yj_free(d);
-        return rc;
+    /* the first document only, as libyaml's loader read */
+    for (int done = 0; !done && !rc;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            rc = vsc_diag_set(diag, d->name, (int)parser.problem_mark.line + 1,
+                              (int)parser.problem_mark.column + 1, "YAML syntax error: %s%s%s",
+                              parser.problem ? parser.problem : "unknown",
+                              parser.context ? " " : "", parser.context ? parser.context : "");
+            break;
+        }
+        done = ev.type == YAML_DOCUMENT_END_EVENT || ev.type == YAML_STREAM_END_EVENT;
+        rc = on_event(&b, &ev);
+        yaml_event_delete(&ev);
     }
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (!root)
-        d->root = json_null();
-    else
-        rc = convert(d, &doc, root, 0, &d->root, diag);
-    yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
+    while (b.depth > 0) {
+        struct frame *f = &b.stack[--b.depth];
+        json_decref(f->j);
+        free(f->key);
+        free(f->anchor);
+    }
+    json_decref(b.anchors);
+    if (!rc && !d->root && !(d->root = json_null())) rc = VSC_ERR_NOMEM;
     if (rc) {
         yj_free(d);
         return rc;

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -187,7 +188,8 @@ static void test_nul(void **state)
     expect_nul(vsc_instrument_load(&ins, "file", yml, NULL, &d), &d, yml, 3, 22);
     /* JSONL, line by line */
     const char *jl = in_dir("p.jsonl");
-    static const char j[] = "{\"id\": \"a\", \"prompt\": \"x\"}\n{\"id\": \"b\", \"prompt\": \"\0\"}\n";
+    static const char j[] =
+        "{\"id\": \"a\", \"prompt\": \"x\"}\n{\"id\": \"b\", \"prompt\": \"\0\"}\n";
     write_bytes(jl, j, sizeof j - 1);
     expect_nul(vsc_instrument_load(&ins, "prompts", jl, NULL, &d), &d, jl, 2, 24);
     assert_null(ins);
@@ -206,12 +208,167 @@ static void test_nul(void **state)
     expect_nul(vsc_config_load(&cfg, cf, &d), &d, cf, 2, 1);
 }
 
+/* ---- deep nesting --------------------------------------------------------------------------- */
+
+#define DEEP 100000
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* `DEEP` levels written as `open` x DEEP, `mid`, `close` x DEEP. */
+static void write_deep(const char *path, const char *head, const char *open, const char *mid,
+                       const char *close)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(head, f);
+    for (int i = 0; i < DEEP; i++)
+        fputs(open, f);
+    fputs(mid, f);
+    for (int i = 0; i < DEEP; i++)
+        fputs(close, f);
+    fputc('\n', f);
+    fclose(f);
+}
+
+struct deep_case {
+    const char *what, *path, *want;
+    int line; /* where the message must point; 0: anywhere */
+};
+
+/* 35 s before the event reader; the time is checked loosely (CI is loaded), the alarm is what
+ * keeps a regression from hanging the suite. */
+static int deep_refused(const void *p)
+{
+    const struct deep_case *c = p;
+    struct vsc_diag d = {0};
+    double t0 = now_s();
+    int rc;
+    if (!strcmp(c->what, "config")) {
+        struct vsc_config *cfg = NULL;
+        rc = vsc_config_load(&cfg, c->path, &d);
+    } else if (!strcmp(c->what, "yaml")) {
+        struct yj_doc *doc = NULL;
+        rc = yj_load(&doc, c->path, &d);
+    } else if (!strcmp(c->what, "personas")) {
+        struct persona *ps = NULL;
+        size_t n = 0;
+        rc = persona_load_file(&ps, &n, c->path, NULL, &d);
+    } else {
+        struct vsc_instrument *ins = NULL;
+        rc = vsc_instrument_load(&ins, c->what, c->path, NULL, &d);
+    }
+    double dt = now_s() - t0;
+    if (rc != VSC_ERR_INPUT || !strstr(d.msg, c->want) || (c->line && d.line != c->line)) {
+        fprintf(stderr, "%s: rc %d at %s:%d '%s', wanted '%s'\n", c->what, rc, d.file, d.line,
+                d.msg, c->want);
+        return 2;
+    }
+    if (dt > 5) {
+        fprintf(stderr, "%s: refused after %.1f s\n", c->what, dt);
+        return 3;
+    }
+    return 0;
+}
+
+static void test_deep_nesting(void **state)
+{
+    (void)state;
+    const char *flow = in_dir("flow.yaml"), *map = in_dir("map.yaml"), *blk = in_dir("blk.yaml");
+    const char *cfg = in_dir("deep-config.yaml"), *jl = in_dir("deep.jsonl");
+    write_deep(flow, "", "[", "1", "]");
+    write_deep(map, "", "{a: ", "1", "}");
+    write_deep(blk, "", "- ", "1", "");
+    write_deep(cfg, "name: x\nparams:\n  p: ", "[", "", "]");
+    write_deep(jl, "{\"id\": \"p\", \"prompt\": \"x\", \"deep\": ", "[", "", "]");
+    const struct deep_case cases[] = {
+        {"yaml", flow, "nesting deeper than 64", 1},
+        {"yaml", map, "nesting deeper than 64", 1},
+        {"yaml", blk, "nesting deeper than 64", 1},
+        {"config", cfg, "nesting deeper than 64", 3},
+        {"file", flow, "nesting deeper than 64", 1},
+        {"psychobench", map, "nesting deeper than 64", 1},
+        /* jansson-read files: jansson's own depth limit, also linear */
+        {"prompts", jl, "maximum parsing depth reached", 1},
+        {"personas", jl, "maximum parsing depth reached", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        guarded(deep_refused, &cases[i], 512, 20, cases[i].what);
+    /* 64 levels are still fine, 65 are not */
+    struct yj_doc *doc = NULL;
+    struct vsc_diag d = {0};
+    char text[200] = "";
+    for (int i = 0; i < 64; i++)
+        strcat(text, "[");
+    strcat(text, "1");
+    for (int i = 0; i < 64; i++)
+        strcat(text, "]");
+    assert_int_equal(yj_parse(&doc, text, strlen(text), "t", &d), 0);
+    yj_free(doc);
+    memmove(text + 1, text, strlen(text) + 1);
+    strcat(text, "]");
+    assert_int_equal(yj_parse(&doc, text, strlen(text), "t", &d), VSC_ERR_INPUT);
+    assert_int_equal(d.col, 66);
+    assert_string_equal(d.msg, "nesting deeper than 64");
+}
+
+/* ---- duplicates ----------------------------------------------------------------------------- */
+
+static void expect_at(int rc, const struct vsc_diag *d, const char *path, int line, const char *msg)
+{
+    assert_int_equal(rc, VSC_ERR_INPUT);
+    assert_string_equal(d->file, path);
+    assert_int_equal(d->line, line);
+    if (!strstr(d->msg, msg)) fail_msg("message '%s' lacks '%s'", d->msg, msg);
+}
+
+static void test_duplicates(void **state)
+{
+    (void)state;
+    struct persona *ps = NULL;
+    size_t n = 0;
+    struct vsc_diag d = {0};
+    /* the second persona of an id was never asked before */
+    const char *pf = in_dir("dup.jsonl");
+    tu_write_file(pf, "{\"id\": \"p1\", \"text\": \"a\"}\n\n{\"id\": \"p1\", \"text\": \"b\"}\n");
+    char want[400];
+    snprintf(want, sizeof want, "duplicate persona id 'p1' (first at %s:1)", pf);
+    expect_at(persona_load_file(&ps, &n, pf, NULL, &d), &d, pf, 3, want);
+    assert_null(ps);
+    /* 1 and "1" are the same id */
+    tu_write_file(pf, "{\"id\": 1, \"text\": \"a\"}\n{\"id\": \"1\", \"text\": \"b\"}\n");
+    expect_at(persona_load_file(&ps, &n, pf, NULL, &d), &d, pf, 2, "duplicate persona id '1'");
+    tu_write_file(pf, "{\"id\": 1, \"text\": \"a\"}\n{\"id\": \"01\", \"text\": \"b\"}\n");
+    assert_int_equal(persona_load_file(&ps, &n, pf, NULL, &d), 0);
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < n; i++)
+        persona_clear(&ps[i]);
+    free(ps);
+
+    /* two PsychoBench questionnaires of one name: which was meant is unknowable */
+    const char *pb = in_dir("pb.json");
+    static const char q[] = "{\"name\": \"X\", \"questions\": {\"1\": \"q\"}, \"scale\": 6}";
+    tu_write_file(pb, "[%s,\n %s,\n %s]\n", q, "{\"name\": \"Y\"}", q);
+    struct vsc_instrument *ins = NULL;
+    char arg[300];
+    snprintf(arg, sizeof arg, "%s#X", pb);
+    expect_at(vsc_instrument_load(&ins, "psychobench", arg, NULL, &d), &d, pb, 3,
+              "two questionnaires named 'X' (the first at line 1): ambiguous");
+    assert_null(ins);
+    snprintf(arg, sizeof arg, "%s#Y", pb);
+    expect_at(vsc_instrument_load(&ins, "psychobench", arg, NULL, &d), &d, pb, 2, "'scale'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_not_regular),
-        cmocka_unit_test(test_size_cap),
-        cmocka_unit_test(test_nul),
+        cmocka_unit_test(test_not_regular),  cmocka_unit_test(test_size_cap),
+        cmocka_unit_test(test_nul),          cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_deep_nesting),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -267,6 +267,10 @@ static void test_bad_import_lines(void **state)
         {"{\"model\":\"m\",\"run\":\"r\",\"respondent\":\"p\",\"item\":\"b1\",\"answer\":\"A\"",
          "not JSON"},
         {"[1, 2]", "JSON object"},
+        /* the same cell as line 1 with another answer: "A" would count twice, "B" be lost */
+        {"{\"model\":\"m\",\"run\":\"bad\",\"respondent\":\"p\",\"item\":\"b1\",\"repeat\":0,"
+         "\"answer\":\"B\"}",
+         "duplicate answer: same model, run, respondent, item, condition and repeat as "},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[512];
@@ -280,6 +284,11 @@ static void test_bad_import_lines(void **state)
         if (d.line != 3 || !strstr(d.msg, cases[i].msg))
             fail_msg("case %zu: line %d msg '%s'", i, d.line, d.msg);
         assert_string_equal(d.file, f->answers);
+        if (strstr(d.msg, "duplicate")) {
+            char first[300];
+            snprintf(first, sizeof first, "as %s:1", f->answers);
+            assert_non_null(strstr(d.msg, first));
+        }
     }
     /* nothing of a failed file is kept: the good first line was rolled back */
     int64_t cells, ok, err;
