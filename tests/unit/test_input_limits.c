@@ -50,8 +50,22 @@ static const char *in_dir(const char *name)
     return path[k];
 }
 
-/* Runs fn in a child limited to `mb` MiB of address space and `secs` seconds; the child's exit
- * status is fn's return (0 = as expected). A child killed by the limit fails the test. */
+/* Address space the process already maps, in bytes (0 when /proc cannot tell). */
+static rlim_t mapped_bytes(void)
+{
+    unsigned long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+        fclose(f);
+    }
+    return (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Runs fn in a child limited to `mb` MiB of address space beyond what it already maps (under
+ * AddressSanitizer that is terabytes of reserved shadow, so an absolute limit would fail every
+ * allocation) and `secs` seconds; the child's exit status is fn's return (0 = as expected). A
+ * child killed by the limit fails the test. */
 static void guarded(int (*fn)(const void *), const void *arg, unsigned mb, unsigned secs,
                     const char *what)
 {
@@ -59,7 +73,8 @@ static void guarded(int (*fn)(const void *), const void *arg, unsigned mb, unsig
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        struct rlimit rl = {(rlim_t)mb << 20, (rlim_t)mb << 20};
+        rlim_t cap = mapped_bytes() + ((rlim_t)mb << 20);
+        struct rlimit rl = {cap, cap};
         setrlimit(RLIMIT_AS, &rl);
         alarm(secs);
         _exit(fn(arg));
