@@ -35,6 +35,9 @@ void reply_clear(struct backend_reply *r);
 
 struct backend_ops {
     const char *name;
+    /* The backend's own option keys in a model entry, NULL-terminated (the common ones are
+     * config_model_keys); the config accepts these and no others for this backend. */
+    const char *const *keys;
     int is_http;
     /* Opens one model; `state` is handed back to every other call. diag on bad options. */
     int (*open)(void **state, const struct vsc_model_cfg *model, const char *base_dir,
@@ -50,8 +53,9 @@ struct backend_ops {
 
 /* Looks a backend up by name; NULL when unknown. */
 const struct backend_ops *backend_find(const char *name);
-/* "openai|sim|replay|llama" for messages. */
-const char *backend_names(void);
+/* "openai|sim|replay|llama": every backend's name in registry order, for messages. Malloc'd;
+ * NULL when out of memory. */
+char *backend_names(void);
 
 extern const struct backend_ops backend_openai;
 extern const struct backend_ops backend_sim;

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+const char *const llama_keys[] = {"model_path",    "n_ctx",      "threads", "n_batch", "n_parallel",
+                                  "chat_template", "flash_attn", "seed",    NULL};
+
 /* Reads an integer option; integral reals and digit strings (YAML without types) count. */
 static int opt_int(json_t *o, const char *key, long def, long min, long max, long *out,
                    const struct vsc_model_cfg *m, struct vsc_diag *diag)

@@ -21,6 +21,9 @@ struct llama_opts {
     int tmpl_literal;          /* a template text ({{ or {% in it}) */
 };
 
+/* The option keys of a llama model entry, NULL-terminated (the backend's `keys`). */
+extern const char *const llama_keys[];
+
 /* Reads `m->options_json` into `out`. `max_parallel` bounds n_parallel (llama.cpp's limit).
  * Returns 0, VSC_ERR_INPUT with a message naming the model and option in `diag`, or
  * VSC_ERR_NOMEM. Whether a named template exists is for llama.c to check. `out` is cleared

@@ -1,6 +1,7 @@
 /* The `llama` backend when llama.cpp is not built in (scripts/fetch-llama.sh not run): open()
  * says how to get it, and option scoring says the same. */
 #include "backends/backend.h"
+#include "backends/llama_opts.h"
 #include "backends/llama_score.h"
 
 #include <stdio.h>
@@ -39,6 +40,7 @@ int backend_llama_score(void *state, const char *body, const char *const *option
 
 const struct backend_ops backend_llama = {
     .name = "llama",
+    .keys = llama_keys,
     .is_http = 0,
     .open = stub_open,
     .close = stub_close,

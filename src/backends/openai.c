@@ -182,5 +182,12 @@ static void openai_close(void *state)
 {
 }
 
-const struct backend_ops backend_openai = {
-    .name = "openai", .is_http = 1, .open = openai_open, .close = openai_close};
+static const char *const OPENAI_KEYS[] = {
+    "base_url",   "base_urls",       "api_key_env",       "api",
+    "timeout_ms", "low_speed_bytes", "low_speed_seconds", NULL};
+
+const struct backend_ops backend_openai = {.name = "openai",
+                                           .keys = OPENAI_KEYS,
+                                           .is_http = 1,
+                                           .open = openai_open,
+                                           .close = openai_close};

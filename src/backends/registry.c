@@ -1,7 +1,10 @@
-/* The list of backends. */
+/* The list of backends. The config reads it through config/backends.h (its key lists and the
+ * unknown-backend message), so a backend added here is known everywhere. */
 #include <string.h>
 
 #include "backends/backend.h"
+#include "config/backends.h"
+#include "util/util.h"
 
 static const struct backend_ops *const ALL[] = {&backend_openai, &backend_sim, &backend_replay,
                                                 &backend_llama};
@@ -13,9 +16,21 @@ const struct backend_ops *backend_find(const char *name)
     return NULL;
 }
 
-const char *backend_names(void)
+int config_backend_at(size_t i, const char **out_name, const char *const **out_keys)
 {
-    return "openai|sim|replay|llama";
+    if (i >= sizeof(ALL) / sizeof(ALL[0])) return 0;
+    *out_name = ALL[i]->name;
+    *out_keys = ALL[i]->keys;
+    return 1;
+}
+
+char *backend_names(void)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    for (size_t i = 0; i < sizeof(ALL) / sizeof(ALL[0]); i++)
+        buf_printf(&b, "%s%s", i ? "|" : "", ALL[i]->name);
+    return buf_take(&b);
 }
 
 const char *vsc_error_kind_name(enum vsc_error_kind kind)

@@ -111,7 +111,10 @@ static int replay_answer(void *state, const struct backend_request *req,
     return 0;
 }
 
+static const char *const REPLAY_KEYS[] = {"file", NULL};
+
 const struct backend_ops backend_replay = {.name = "replay",
+                                           .keys = REPLAY_KEYS,
                                            .is_http = 0,
                                            .open = replay_open,
                                            .close = replay_close,

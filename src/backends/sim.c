@@ -192,5 +192,15 @@ static int sim_answer(void *state, const struct backend_request *req, struct bac
     return rc;
 }
 
-const struct backend_ops backend_sim = {
-    .name = "sim", .is_http = 0, .open = sim_open, .close = sim_close, .answer = sim_answer};
+/* The questionnaire respondent's keys, then the text agents' (sim_text.c, docs/evolve.md). */
+static const char *const SIM_KEYS[] = {
+    "profile",     "seed",           "noise",           "acquiescence",     "text",
+    "role",        "values",         "value_system",    "extractor_noise",  "judge_noise",
+    "temptations", "violation_base", "violation_slope", "violation_marker", NULL};
+
+const struct backend_ops backend_sim = {.name = "sim",
+                                        .keys = SIM_KEYS,
+                                        .is_http = 0,
+                                        .open = sim_open,
+                                        .close = sim_close,
+                                        .answer = sim_answer};

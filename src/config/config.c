@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/backends.h"
 #include "config/kinds.h"
 #include "util/redact.h"
 #include "util/util.h"
@@ -13,14 +14,6 @@ static const char *const TOP_KEYS[] = {"store",       "run",        "models",   
                                        "instruments", "samples",    "params",       "conditions",
                                        "max_attempts", "max_body_bytes", "concurrency",
                                        "retry_base_ms", "retry_max_ms", "max_request_bytes", NULL};
-static const char *const MODEL_KEYS[] = {
-    "name", "backend", "base_url", "base_urls", "model", "api_key_env", "api", "concurrency", "rpm",
-    "tpm", "timeout_ms", "low_speed_bytes", "low_speed_seconds",
-    /* sim */ "profile", "seed", "noise", "acquiescence", "text",
-    /* replay */ "file",
-    /* llama */ "model_path", "n_ctx", "threads", "n_batch", "n_parallel", "chat_template",
-    "flash_attn", NULL};
-static const char *const BACKENDS[] = {"openai", "sim", "replay", "llama", NULL};
 static int in_list(const char *s, const char *const *list)
 {
     for (; *list; list++)
@@ -52,6 +45,91 @@ static int check_keys(const struct yj_doc *doc, json_t *obj, const char *const *
             free(all);
             return rc;
         }
+    }
+    return 0;
+}
+
+const char *const config_model_keys[] = {"name", "backend", "model", "concurrency",
+                                         "rpm",  "tpm",     NULL};
+
+static int is_backend(const char *name)
+{
+    const char *n;
+    const char *const *keys;
+    for (size_t i = 0; config_backend_at(i, &n, &keys); i++)
+        if (!strcmp(n, name)) return 1;
+    return 0;
+}
+
+/* 1 when `key` is an option of backend `backend` (NULL: of any backend). */
+static int takes_model_key(const char *backend, const char *key)
+{
+    if (in_list(key, config_model_keys)) return 1;
+    const char *n;
+    const char *const *keys;
+    for (size_t i = 0; config_backend_at(i, &n, &keys); i++)
+        if ((!backend || !strcmp(n, backend)) && keys && in_list(key, keys)) return 1;
+    return 0;
+}
+
+/* 1 when keys[at] of backend i was listed before: common, earlier in `keys`, or (`all`) an
+ * earlier backend's. */
+static int model_key_before(size_t i, const char *const *keys, size_t at, int all)
+{
+    if (in_list(keys[at], config_model_keys)) return 1;
+    for (size_t j = 0; j < at; j++)
+        if (!strcmp(keys[j], keys[at])) return 1;
+    const char *n;
+    const char *const *earlier;
+    for (size_t e = 0; all && e < i && config_backend_at(e, &n, &earlier); e++)
+        if (earlier && in_list(keys[at], earlier)) return 1;
+    return 0;
+}
+
+/* The keys a model entry takes, each once: the common ones, then each backend's own in registry
+ * order (only `backend`'s when not NULL). Malloc'd; NULL when out of memory. */
+static char *model_keys(const char *backend)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    for (const char *const *p = config_model_keys; *p; p++)
+        buf_printf(&b, "%s%s", p != config_model_keys ? ", " : "", *p);
+    const char *n;
+    const char *const *keys;
+    for (size_t i = 0; config_backend_at(i, &n, &keys); i++)
+        for (size_t j = 0; (!backend || !strcmp(n, backend)) && keys && keys[j]; j++)
+            if (!model_key_before(i, keys, j, !backend)) buf_printf(&b, ", %s", keys[j]);
+    return buf_take(&b);
+}
+
+/* The names of all backends, "openai, sim, ..." for messages. Malloc'd; NULL when out of
+ * memory. */
+static char *backend_list(void)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    const char *n;
+    const char *const *keys;
+    for (size_t i = 0; config_backend_at(i, &n, &keys); i++)
+        buf_printf(&b, "%s%s", i ? ", " : "", n);
+    return buf_take(&b);
+}
+
+/* A key no backend takes (NULL `backend`), or one `backend` does not take. */
+static int check_model_keys(const struct yj_doc *doc, json_t *obj, const char *backend,
+                            const char *what, struct vsc_diag *diag)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        if (takes_model_key(backend, key)) continue;
+        char *all = model_keys(backend);
+        int rc =
+            all ? yj_error(diag, doc, v, "unknown key '%s' in %s (allowed: %s)", key, what, all)
+                : VSC_ERR_NOMEM;
+        free(all);
+        return rc;
     }
     return 0;
 }
@@ -126,19 +204,22 @@ static int parse_model(struct vsc_model_cfg *m, const struct yj_doc *doc, json_t
     m->low_speed_bytes = 100;
     m->low_speed_seconds = 30;
     if (!json_is_object(obj)) return yj_error(diag, doc, obj, "%s must be a mapping", what);
-    if ((rc = check_keys(doc, obj, MODEL_KEYS, what, diag))) return rc;
+    if ((rc = check_model_keys(doc, obj, NULL, what, diag))) return rc;
     if ((rc = get_string(&m->name, doc, obj, "name", 1, what, diag))) return rc;
     char named[300];
     snprintf(named, sizeof(named), "%s '%s'", what, m->name);
     what = named;
     if ((rc = get_string(&m->backend, doc, obj, "backend", 1, what, diag))) return rc;
-    if (!in_list(m->backend, BACKENDS)) {
-        char *all = join_list(BACKENDS);
-        rc = yj_error(diag, doc, json_object_get(obj, "backend"),
-                      "%s '%s': unknown backend '%s' (allowed: %s)", what, m->name, m->backend, all);
+    if (!is_backend(m->backend)) {
+        char *all = backend_list();
+        rc = all ? yj_error(diag, doc, json_object_get(obj, "backend"),
+                            "%s '%s': unknown backend '%s' (allowed: %s)", what, m->name,
+                            m->backend, all)
+                 : VSC_ERR_NOMEM;
         free(all);
         return rc;
     }
+    if ((rc = check_model_keys(doc, obj, m->backend, what, diag))) return rc;
     if ((rc = get_string(&m->model, doc, obj, "model", 0, what, diag))) return rc;
     if ((rc = get_string(&m->api_key_env, doc, obj, "api_key_env", 0, what, diag))) return rc;
     if ((rc = get_string(&m->api, doc, obj, "api", 0, what, diag))) return rc;

@@ -50,9 +50,12 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
     }
     for (size_t i = 0; i < cfg->n_models; i++)
         if (!backend_find(cfg->models[i].backend)) {
-            rc = vsc_diag_set(diag, cfg->path, cfg->models[i].line, 0,
-                              "unknown backend '%s' (allowed: %s)", cfg->models[i].backend,
-                              backend_names());
+            char *all = backend_names();
+            rc = all ? vsc_diag_set(diag, cfg->path, cfg->models[i].line, 0,
+                                    "unknown backend '%s' (allowed: %s)", cfg->models[i].backend,
+                                    all)
+                     : VSC_ERR_NOMEM;
+            free(all);
             goto done;
         }
     /* bad instruments stop the run before the store is created or touched */

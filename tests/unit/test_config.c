@@ -46,6 +46,28 @@ static void good_config(void **state)
     vsc_config_free(c);
 }
 
+/* Each backend declares its keys: the sim text agents' keys load on a sim model (they were
+ * once refused as unknown), and bad_sim_key_on_openai.yaml shows them refused on openai. */
+static void sim_agent_keys(void **state)
+{
+    struct vsc_config *c = NULL;
+    struct vsc_diag d = {0};
+    int rc = vsc_config_load(&c, DIR_CFG "/sim_agents.yaml", &d);
+    if (rc) fprintf(stderr, "%s:%d:%d %s\n", d.file, d.line, d.col, d.msg);
+    assert_int_equal(rc, 0);
+    assert_int_equal(c->n_models, 2);
+    assert_string_equal(c->models[0].backend, "sim");
+    assert_string_equal(c->models[0].options_json,
+                        "{\"backend\":\"sim\",\"name\":\"gen\",\"role\":\"generator\","
+                        "\"seed\":7,\"temptations\":[\"shortcut\",\"bribe\"],"
+                        "\"values\":[\"care\",\"fairness\"],\"violation_base\":-2,"
+                        "\"violation_marker\":\"[VIOLATION]\",\"violation_slope\":0.5}");
+    assert_string_equal(c->models[1].options_json,
+                        "{\"backend\":\"sim\",\"extractor_noise\":0.25,\"judge_noise\":0.5,"
+                        "\"name\":\"ext\",\"role\":\"extractor\",\"value_system\":\"schwartz\"}");
+    vsc_config_free(c);
+}
+
 static void env_defaults(void **state)
 {
     const char *text = "models: [{name: m, backend: openai, model: x}]\n"
@@ -113,9 +135,8 @@ static void bad_configs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(good_config),
-        cmocka_unit_test(env_defaults),
-        cmocka_unit_test(instrument_string_form),
+        cmocka_unit_test(good_config),  cmocka_unit_test(sim_agent_keys),
+        cmocka_unit_test(env_defaults), cmocka_unit_test(instrument_string_form),
         cmocka_unit_test(bad_configs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
