@@ -12,9 +12,9 @@ work=$build/report-test
 fail() { echo "FAIL: $*"; exit 1; }
 
 [ -x "$bin" ] || fail "$bin not built"
+# a missing command is a failure, never a skip
 if "$bin" report --help 2>&1 | grep -q "unknown command"; then
-    echo "SKIP: $bin has no 'report' command (dispatch line missing in src/cli/main.c)"
-    exit 77
+    fail "$bin has no 'report' command (dispatch line missing in src/cli/main.c)"
 fi
 rm -rf "$work"
 mkdir -p "$work" || fail "cannot create $work"

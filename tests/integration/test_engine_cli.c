@@ -31,10 +31,7 @@ struct fx {
 
 static void fx_init(struct fx *f, int n_prompts)
 {
-    if (access(cli, X_OK) != 0) {
-        print_message("SKIP: no valscope binary at %s\n", cli);
-        skip();
-    }
+    tu_require_cli(cli);
     snprintf(f->dir, sizeof f->dir, "/tmp/vsc-cli-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->prompts, sizeof f->prompts, "%s/prompts.jsonl", f->dir);

@@ -296,10 +296,7 @@ static void check_export(struct fixture *f)
 
 static void test_kill9_resume(void **state)
 {
-    if (access(cli, X_OK) != 0) {
-        print_message("SKIP test_kill9_resume: no valscope binary at %s\n", cli);
-        skip();
-    }
+    tu_require_cli(cli);
     struct fixture f = {0};
     snprintf(f.dir, sizeof f.dir, "/tmp/vsc-kill-XXXXXX");
     assert_non_null(mkdtemp(f.dir));

@@ -33,10 +33,7 @@ struct fx {
 
 static void fx_init(struct fx *f)
 {
-    if (access(cli, X_OK) != 0) {
-        print_message("SKIP: no valscope binary at %s\n", cli);
-        skip();
-    }
+    tu_require_cli(cli);
     snprintf(f->dir, sizeof f->dir, "/tmp/vsc-guard-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->config, sizeof f->config, "%s/run.yaml", f->dir);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "util/util.h"
@@ -53,6 +54,13 @@ void tu_cli_path(char *out, size_t size, const char *argv0)
         snprintf(out, size, "%s/../../valscope", d);
         free(d);
     }
+}
+
+void tu_require_cli(const char *cli)
+{
+    if (access(cli, X_OK) != 0)
+        fail_msg("no valscope binary at %s (build it: make; tests/run-tests.sh sets VSC_BUILD)",
+                 cli);
 }
 
 struct vsc_config *tu_load_config(const char *path)

@@ -23,6 +23,10 @@ int tu_rmrf(const char *dir);
  * BUILD/valscope); `argv0` is the test binary's argv[0]. */
 void tu_cli_path(char *out, size_t size, const char *argv0);
 
+/* Fails the test (never skips it) when `cli` is not an executable valscope: a test of the
+ * command that cannot find the command is a failure, so it cannot pass unseen. */
+void tu_require_cli(const char *cli);
+
 struct vsc_config;
 struct vsc_progress;
 
