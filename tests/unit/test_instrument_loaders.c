@@ -1,6 +1,7 @@
 /* Loaders for users' files in their published formats: pvqrr, valuebench, psychobench.
  * The published files are read from ../shared/data when present (skipped otherwise); the
- * fixtures under tests/data/instruments/ use wording written for this project. */
+ * fixtures under tests/data/instruments/ use wording written for this project; their bad
+ * inputs are cases of tests/data/bad/ (test_bad_inputs). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,29 +35,6 @@ static struct vsc_instrument *load_ok(const char *kind, const char *arg)
     if (rc) print_error("%s:%s: %s:%d:%d: %s\n", kind, arg, d.file, d.line, d.col, d.msg);
     assert_int_equal(rc, 0);
     return ins;
-}
-
-struct bad {
-    const char *kind, *arg;
-    int line, col;
-    const char *msg;
-};
-
-static void check_bad(const struct bad *cases, size_t n)
-{
-    int failed = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct vsc_instrument *ins = (void *)1;
-        struct vsc_diag d = {0};
-        int rc = vsc_instrument_load(&ins, cases[i].kind, cases[i].arg, NULL, &d);
-        if (rc != VSC_ERR_INPUT || ins || d.line != cases[i].line || d.col != cases[i].col ||
-            !strstr(d.msg, cases[i].msg)) {
-            print_error("%s:%s: rc %d at %s:%d:%d: %s\n", cases[i].kind, cases[i].arg, rc, d.file,
-                        d.line, d.col, d.msg);
-            failed++;
-        }
-    }
-    assert_int_equal(failed, 0);
 }
 
 static const char *dim_of(const struct vsc_instrument *ins, const char *id)
@@ -129,19 +107,6 @@ static void test_pvqrr_shared(void **state)
     vsc_instrument_free(ins);
 }
 
-static void test_pvqrr_bad(void **state)
-{
-    (void)state;
-    static const struct bad cases[] = {
-        {"pvqrr", DATA "pvqrr/missing.jsonl", 0, 0, "needs all 57 items; missing: 3, 4, 5"},
-        {"pvqrr", DATA "pvqrr/dup.jsonl", 3, 1, "question 1 appears twice (first on line 1)"},
-        {"pvqrr", DATA "pvqrr/few_options.jsonl", 2, 1, "the 6 answer labels (question 2)"},
-        {"pvqrr", DATA "pvqrr/out_of_range.jsonl", 1, 1, "from 1 to 57"},
-        {"pvqrr", DATA "pvqrr/other_options.jsonl", 2, 1, "options different from line 1's"},
-    };
-    check_bad(cases, sizeof(cases) / sizeof(cases[0]));
-}
-
 /* ---- ValueBench -------------------------------------------------------------------------- */
 
 static void test_valuebench_shared(void **state)
@@ -208,16 +173,6 @@ static void test_valuebench_fixture(void **state)
     assert_int_equal(vsc_instrument_find_item(ins, "I pull weeds every day."), 1);
     assert_int_equal(vsc_instrument_find_item(ins, "2"), 1);
     vsc_instrument_free(ins);
-
-    static const struct bad cases[] = {
-        {"valuebench", DATA "valuebench/small.csv#NOPE", 0, 0,
-         "no questionnaire 'NOPE' (the file has: GARDEN, OTHER)"},
-        {"valuebench", DATA "valuebench/bad_agreement.csv#G", 3, 0,
-         "'agreement' must be 1 or -1, not 'yes'"},
-        {"valuebench", DATA "valuebench/bad_header.csv#G", 1, 0, "missing column 'agreement'"},
-        {"valuebench", DATA "valuebench/bad_quote.csv#G", 3, 0, "unterminated quoted field"},
-    };
-    check_bad(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* ---- PsychoBench ------------------------------------------------------------------------- */
@@ -257,24 +212,14 @@ static void test_psychobench(void **state)
     assert_int_equal(ins->n_options, 7);
     assert_null(ins->system_template);
     vsc_instrument_free(ins);
-
-    static const struct bad cases[] = {
-        {"psychobench", DATA "psychobench/small.json", 0, 0, "has 2 questionnaires; name one"},
-        {"psychobench", DATA "psychobench/small.json#NOPE", 0, 0, "no questionnaire named 'NOPE'"},
-        {"psychobench", DATA "psychobench/bad_reverse.json", 2, 15, "'reverse' names an unknown"},
-        {"psychobench", DATA "psychobench/bad_category.json", 3, 57,
-         "category 'A' names an unknown question"},
-        {"psychobench", DATA "psychobench/bad_scale.json", 1, 53, "'scale' must be a whole"},
-        {"psychobench", DATA "psychobench/bad_mode.json", 2, 19, "'compute_mode' must be SUM"},
-    };
-    check_bad(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pvqrr_shared),      cmocka_unit_test(test_pvqrr_bad),
-        cmocka_unit_test(test_valuebench_shared), cmocka_unit_test(test_valuebench_fixture),
+        cmocka_unit_test(test_pvqrr_shared),
+        cmocka_unit_test(test_valuebench_shared),
+        cmocka_unit_test(test_valuebench_fixture),
         cmocka_unit_test(test_psychobench),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

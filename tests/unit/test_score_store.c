@@ -247,53 +247,11 @@ static void test_import_many_options(void **state)
     assert_near(b->mean, (28.0 + 30.0 + 26.0) / 3.0, 1e-12);
 }
 
-static void test_bad_import_lines(void **state)
+/* Bad lines are cases of tests/data/bad/import/ (test_bad_inputs); a file that is not there is
+ * an I/O error. */
+static void test_import_missing_file(void **state)
 {
     struct fixture *f = *state;
-    static const struct {
-        const char *line2;
-        const char *msg;
-    } cases[] = {
-        {"{\"model\":\"m\",\"run\":\"r\",\"respondent\":\"p\",\"item\":\"zz\",\"answer\":\"A\"}",
-         "'zz' is not an item"},
-        {"{\"model\":\"m\",\"run\":\"r\",\"respondent\":\"p\",\"item\":\"b1\",\"answer\":\"G\"}",
-         "letter beyond"},
-        {"{\"model\":\"m\",\"run\":\"r\",\"respondent\":\"p\",\"item\":\"b1\",\"answer\":7}",
-         "not the value of any option"},
-        {"{\"model\":\"m\",\"run\":\"r\",\"respondent\":\"p\",\"item\":\"b1\",\"answer\":\"lots\"}",
-         "not an option letter"},
-        {"{\"run\":\"r\",\"respondent\":\"p\",\"item\":\"b1\",\"answer\":\"A\"}", "'model'"},
-        {"{\"model\":\"m\",\"run\":\"r\",\"respondent\":\"p\",\"item\":\"b1\"}", "'answer'"},
-        {"{\"model\":\"m\",\"run\":\"r\",\"respondent\":\"p\",\"item\":\"b1\",\"answer\":\"A\"",
-         "not JSON"},
-        {"[1, 2]", "JSON object"},
-        /* the same cell as line 1 with another answer: "A" would count twice, "B" be lost */
-        {"{\"model\":\"m\",\"run\":\"bad\",\"respondent\":\"p\",\"item\":\"b1\",\"repeat\":0,"
-         "\"answer\":\"B\"}",
-         "duplicate answer: same model, run, respondent, item, condition and repeat as "},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char text[512];
-        snprintf(text, sizeof text,
-                 "{\"model\":\"m\",\"run\":\"bad\",\"respondent\":\"p\",\"item\":\"b1\","
-                 "\"answer\":\"A\"}\n\n%s\n",
-                 cases[i].line2);
-        tu_write_file(f->answers, "%s", text);
-        struct vsc_diag d = {0};
-        assert_int_equal(vsc_import_answers(f->store, "file", INS, f->answers, &d), VSC_ERR_INPUT);
-        if (d.line != 3 || !strstr(d.msg, cases[i].msg))
-            fail_msg("case %zu: line %d msg '%s'", i, d.line, d.msg);
-        assert_string_equal(d.file, f->answers);
-        if (strstr(d.msg, "duplicate")) {
-            char first[300];
-            snprintf(first, sizeof first, "as %s:1", f->answers);
-            assert_non_null(strstr(d.msg, first));
-        }
-    }
-    /* nothing of a failed file is kept: the good first line was rolled back */
-    int64_t cells, ok, err;
-    assert_int_equal(vsc_store_run_counts(f->store, "bad", &cells, &ok, &err), 0);
-    assert_int_equal(cells, 0);
     struct vsc_diag d = {0};
     assert_int_equal(vsc_import_answers(f->store, "file", INS, "/nonexistent/a.jsonl", &d),
                      VSC_ERR_IO);
@@ -324,7 +282,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import_and_score, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cells_of_every_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_many_options, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_import_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_instrument, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
