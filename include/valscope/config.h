@@ -38,6 +38,25 @@ struct vsc_instrument_cfg {
     int line;
 };
 
+/* One `evolve:` entry (issue 12, docs/evolve.md): an AdAEM or DeNEVIL evolution. Names of
+ * the generator, extractor/judge and models are checked against the config's lists. */
+struct vsc_evolve_cfg {
+    char *method;       /* adaem | denevil */
+    char *name;
+    char *generator;    /* a `generators:` name */
+    char *judge;        /* adaem: the extractor (`extractor:`); denevil: the violation judge */
+    char **models;      /* tested models (`models:` names) */
+    size_t n_models;
+    char *value_system; /* adaem: a built-in id or a value-system file */
+    char *topics;       /* adaem: seed topics file, one per line */
+    char *principles;   /* denevil: builtin:mft or a file, one principle per line */
+    char *out;          /* output JSONL (relative to the config), or NULL */
+    int steps, refine, opinions, keep;    /* adaem */
+    int prompts, rounds, completions;     /* denevil */
+    long long seed;
+    int line;
+};
+
 struct vsc_config {
     char *path;               /* the file it was read from */
     char *run_name;           /* `run:` or the file's base name without extension */
@@ -46,8 +65,12 @@ struct vsc_config {
     size_t n_models;
     struct vsc_model_cfg *judges;
     size_t n_judges;
+    struct vsc_model_cfg *generators; /* models that write and refine evolve items */
+    size_t n_generators;
     struct vsc_instrument_cfg *instruments;
     size_t n_instruments;
+    struct vsc_evolve_cfg *evolve;
+    size_t n_evolve;
     int samples;              /* answers per cell, default 1 */
     char *params_json;        /* sampling params object, "{}" when absent */
     char *conditions_json;    /* conditions object, "{}" when absent */

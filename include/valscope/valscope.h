@@ -15,5 +15,6 @@
 #include "report.h"
 #include "utility.h"
 #include "dilemmas.h"
+#include "evolve.h"
 
 #endif

@@ -107,6 +107,16 @@ int cli_run(int argc, char **argv)
                "  already cached: %lld\n",
                cli_safe(safe, sizeof(safe), cfg->run_name), cfg->store, (long long)p.total,
                (long long)(p.total - p.cached), (long long)p.cached);
+        for (size_t i = 0; i < cfg->n_evolve; i++) {
+            struct vsc_evolve_budget b;
+            if (vsc_evolve_budget(&b, cfg, i, &diag)) continue; /* vsc_run checked the inputs */
+            printf("  evolve '%s' (%s), most calls per role: generator %lld, each model %lld, "
+                   "%s %lld\n",
+                   cli_safe(safe, sizeof(safe), cfg->evolve[i].name), cfg->evolve[i].method,
+                   (long long)b.generator, (long long)b.models,
+                   strcmp(cfg->evolve[i].method, "adaem") ? "judge" : "extractor",
+                   (long long)b.judge);
+        }
     } else {
         printf("run '%s': %lld cells, %lld cached, %lld answered now, %lld failed, %lld retries, "
                "%lld tokens, %.1fs\n",

@@ -13,7 +13,17 @@
 static const char *const TOP_KEYS[] = {"store",       "run",        "models",       "judges",
                                        "instruments", "samples",    "params",       "conditions",
                                        "max_attempts", "max_body_bytes", "concurrency",
-                                       "retry_base_ms", "retry_max_ms", "max_request_bytes", NULL};
+                                       "retry_base_ms", "retry_max_ms", "max_request_bytes",
+                                       "generators", "evolve", NULL};
+static const char *const EVOLVE_KEYS[] = {
+    "method", "name", "generator", "extractor", "judge", "models", "value_system", "topics",
+    "steps", "refine", "opinions", "keep", "seed", "out", "principles", "prompts", "rounds",
+    "completions", NULL};
+static const char *const ADAEM_ONLY[] = {"extractor", "value_system", "topics", "steps", "refine",
+                                         "opinions", "keep", NULL};
+static const char *const DENEVIL_ONLY[] = {"judge", "principles", "prompts", "rounds",
+                                           "completions", NULL};
+
 static int in_list(const char *s, const char *const *list)
 {
     for (; *list; list++)
@@ -446,6 +456,125 @@ done:
     return rc;
 }
 
+static const struct vsc_model_cfg *find_model(const struct vsc_model_cfg *list, size_t n,
+                                              const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(list[i].name, name)) return &list[i];
+    return NULL;
+}
+
+/* A name in an evolve entry that must be in one of the config's lists. */
+static int check_ref(const struct yj_doc *doc, json_t *obj, const char *key, const char *name,
+                     const struct vsc_model_cfg *list, size_t n, const char *list_key,
+                     const char *what, struct vsc_diag *diag)
+{
+    if (find_model(list, n, name)) return 0;
+    return yj_error(diag, doc, json_object_get(obj, key),
+                    "%s: '%s' names '%s', which is not in '%s'", what, key, name, list_key);
+}
+
+static int parse_evolve(struct vsc_evolve_cfg *e, const struct vsc_config *c,
+                        const struct yj_doc *doc, json_t *obj, struct vsc_diag *diag)
+{
+    int rc, line, col;
+    yj_where(doc, obj, &line, &col);
+    e->line = line;
+    e->seed = 1;
+    e->steps = 40;
+    e->refine = 3;
+    e->opinions = 4;
+    e->keep = 20;
+    e->prompts = 10;
+    e->rounds = 4;
+    e->completions = 8;
+    if (!json_is_object(obj)) return yj_error(diag, doc, obj, "evolve entry must be a mapping");
+    if ((rc = check_keys(doc, obj, EVOLVE_KEYS, "evolve", diag))) return rc;
+    if ((rc = get_string(&e->method, doc, obj, "method", 1, "evolve", diag))) return rc;
+    int adaem = !strcmp(e->method, "adaem");
+    if (!adaem && strcmp(e->method, "denevil"))
+        return yj_error(diag, doc, json_object_get(obj, "method"),
+                        "evolve: 'method' must be adaem or denevil, not '%s'", e->method);
+    if ((rc = get_string(&e->name, doc, obj, "name", 1, "evolve", diag))) return rc;
+    char what[300];
+    snprintf(what, sizeof what, "evolve '%s'", e->name);
+    const char *const *other = adaem ? DENEVIL_ONLY : ADAEM_ONLY;
+    for (; *other; other++)
+        if (json_object_get(obj, *other))
+            return yj_error(diag, doc, json_object_get(obj, *other),
+                            "%s: '%s' does not apply to method %s", what, *other, e->method);
+    const char *jkey = adaem ? "extractor" : "judge";
+    if ((rc = get_string(&e->generator, doc, obj, "generator", 1, what, diag)) ||
+        (rc = get_string(&e->judge, doc, obj, jkey, 1, what, diag)) ||
+        (rc = get_string(&e->out, doc, obj, "out", 0, what, diag)))
+        return rc;
+    if ((rc = check_ref(doc, obj, "generator", e->generator, c->generators, c->n_generators,
+                        "generators", what, diag)) ||
+        (rc = check_ref(doc, obj, jkey, e->judge, c->judges, c->n_judges, "judges", what, diag)))
+        return rc;
+    json_t *ms = json_object_get(obj, "models");
+    if (!ms) return yj_error(diag, doc, obj, "%s: missing required key 'models'", what);
+    if (!json_is_array(ms) || !json_array_size(ms))
+        return yj_error(diag, doc, ms, "%s: 'models' must be a non-empty list of model names",
+                        what);
+    e->models = calloc(json_array_size(ms), sizeof *e->models);
+    if (!e->models) return VSC_ERR_NOMEM;
+    for (size_t i = 0; i < json_array_size(ms); i++) {
+        json_t *m = json_array_get(ms, i);
+        if (!json_is_string(m))
+            return yj_error(diag, doc, m, "%s: 'models' must be a list of model names", what);
+        const char *name = json_string_value(m);
+        if (!find_model(c->models, c->n_models, name))
+            return yj_error(diag, doc, m, "%s: model '%s' is not in 'models'", what, name);
+        for (size_t j = 0; j < e->n_models; j++)
+            if (!strcmp(e->models[j], name))
+                return yj_error(diag, doc, m, "%s: model '%s' is listed twice", what, name);
+        if (!(e->models[e->n_models++] = strdup(name))) return VSC_ERR_NOMEM;
+    }
+    if (adaem && e->n_models < 2)
+        return yj_error(diag, doc, ms, "%s: adaem compares models: name at least two", what);
+    json_t *seed = json_object_get(obj, "seed");
+    if (seed && (!json_is_integer(seed) || json_integer_value(seed) < 0 ||
+                 json_integer_value(seed) > 1000000000))
+        return yj_error(diag, doc, seed, "%s: 'seed' must be a whole number from 0 to 1000000000",
+                        what);
+    if (seed) e->seed = json_integer_value(seed);
+    if (adaem) {
+        if ((rc = get_string(&e->value_system, doc, obj, "value_system", 1, what, diag)) ||
+            (rc = get_string(&e->topics, doc, obj, "topics", 1, what, diag)) ||
+            (rc = get_int(&e->steps, doc, obj, "steps", 1, 100000, what, diag)) ||
+            (rc = get_int(&e->refine, doc, obj, "refine", 0, 100, what, diag)) ||
+            (rc = get_int(&e->opinions, doc, obj, "opinions", 1, 1000, what, diag)) ||
+            (rc = get_int(&e->keep, doc, obj, "keep", 1, 100000, what, diag)))
+            return rc;
+    } else {
+        if ((rc = get_string(&e->principles, doc, obj, "principles", 1, what, diag)) ||
+            (rc = get_int(&e->prompts, doc, obj, "prompts", 1, 100000, what, diag)) ||
+            (rc = get_int(&e->rounds, doc, obj, "rounds", 0, 100, what, diag)) ||
+            (rc = get_int(&e->completions, doc, obj, "completions", 1, 1000, what, diag)))
+            return rc;
+    }
+    return 0;
+}
+
+static int parse_evolves(struct vsc_config *c, const struct yj_doc *doc, json_t *arr,
+                         struct vsc_diag *diag)
+{
+    if (!json_is_array(arr)) return yj_error(diag, doc, arr, "'evolve' must be a list");
+    c->evolve = calloc(json_array_size(arr) + 1, sizeof *c->evolve);
+    if (!c->evolve) return VSC_ERR_NOMEM;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        c->n_evolve = i + 1;
+        int rc = parse_evolve(&c->evolve[i], c, doc, json_array_get(arr, i), diag);
+        if (rc) return rc;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(c->evolve[j].name, c->evolve[i].name))
+                return yj_error(diag, doc, json_array_get(arr, i),
+                                "evolve name '%s' is used twice", c->evolve[i].name);
+    }
+    return 0;
+}
+
 static char *default_run_name(const char *name)
 {
     const char *base = strrchr(name, '/');
@@ -519,7 +648,12 @@ int vsc_config_parse(struct vsc_config **out, const char *text, size_t len, cons
     if (judges && (rc = parse_models(&c->judges, &c->n_judges, doc, judges, "judge", diag)))
         goto fail;
 
-    /* judges and models share one namespace: cells are addressed by name */
+    json_t *gens = json_object_get(root, "generators");
+    if (gens &&
+        (rc = parse_models(&c->generators, &c->n_generators, doc, gens, "generator", diag)))
+        goto fail;
+
+    /* judges, generators and models share one namespace: cells are addressed by name */
     for (size_t j = 0; j < c->n_judges; j++)
         for (size_t m = 0; m < c->n_models; m++)
             if (!strcmp(c->judges[j].name, c->models[m].name)) {
@@ -527,15 +661,26 @@ int vsc_config_parse(struct vsc_config **out, const char *text, size_t len, cons
                               "judge name '%s' is also a model's name", c->judges[j].name);
                 goto fail;
             }
+    for (size_t g = 0; g < c->n_generators; g++)
+        if (find_model(c->models, c->n_models, c->generators[g].name) ||
+            find_model(c->judges, c->n_judges, c->generators[g].name)) {
+            rc = yj_error(diag, doc, json_array_get(gens, g),
+                          "generator name '%s' is also a model's or a judge's name",
+                          c->generators[g].name);
+            goto fail;
+        }
+    json_t *evolve = json_object_get(root, "evolve");
+    if (evolve && (rc = parse_evolves(c, doc, evolve, diag))) goto fail;
 
     json_t *ins = json_object_get(root, "instruments");
-    if (!ins || !json_is_array(ins) || json_array_size(ins) == 0) {
+    /* an evolution alone is a run */
+    if ((ins || !c->n_evolve) && (!ins || !json_is_array(ins) || json_array_size(ins) == 0)) {
         rc = yj_error(diag, doc, ins ? ins : root,
                       "the config needs 'instruments' (a non-empty list of KIND: ARG)");
         goto fail;
     }
-    c->n_instruments = json_array_size(ins);
-    c->instruments = calloc(c->n_instruments, sizeof(*c->instruments));
+    c->n_instruments = ins ? json_array_size(ins) : 0;
+    c->instruments = calloc(c->n_instruments + 1, sizeof(*c->instruments));
     if (!c->instruments) {
         rc = VSC_ERR_NOMEM;
         goto fail;
@@ -593,9 +738,9 @@ int vsc_config_load(struct vsc_config **out, const char *path, struct vsc_diag *
 void vsc_config_apply_env(struct vsc_config *cfg)
 {
     const char *url = getenv("OPENAI_BASE_URL");
-    struct vsc_model_cfg *lists[2] = {cfg->models, cfg->judges};
-    size_t ns[2] = {cfg->n_models, cfg->n_judges};
-    for (int l = 0; l < 2; l++)
+    struct vsc_model_cfg *lists[3] = {cfg->models, cfg->judges, cfg->generators};
+    size_t ns[3] = {cfg->n_models, cfg->n_judges, cfg->n_generators};
+    for (int l = 0; l < 3; l++)
         for (size_t i = 0; i < ns[l]; i++) {
             struct vsc_model_cfg *m = &lists[l][i];
             if (strcmp(m->backend, "openai")) continue;
@@ -616,6 +761,22 @@ void vsc_config_free(struct vsc_config *c)
     free(c->models);
     for (size_t i = 0; i < c->n_judges; i++) model_free(&c->judges[i]);
     free(c->judges);
+    for (size_t i = 0; i < c->n_generators; i++) model_free(&c->generators[i]);
+    free(c->generators);
+    for (size_t i = 0; i < c->n_evolve; i++) {
+        struct vsc_evolve_cfg *e = &c->evolve[i];
+        free(e->method);
+        free(e->name);
+        free(e->generator);
+        free(e->judge);
+        for (size_t m = 0; m < e->n_models; m++) free(e->models[m]);
+        free(e->models);
+        free(e->value_system);
+        free(e->topics);
+        free(e->principles);
+        free(e->out);
+    }
+    free(c->evolve);
     for (size_t i = 0; i < c->n_instruments; i++) {
         free(c->instruments[i].kind);
         free(c->instruments[i].arg);

@@ -60,6 +60,7 @@ struct kind {
     const char *name; /* as written in a config: `- NAME: ARG` */
     enum kind_arg arg;
     const char *const *keys; /* option keys besides config_common_keys; NULL-terminated or NULL */
+    /* NULL: the row is no instrument kind (evolve: its own config list, a stage and a scorer) */
     int (*load)(struct vsc_instrument **out, const struct kind_source *src, struct vsc_diag *diag);
     kind_stage_fn stage;              /* NULL: the base plan is all there is */
     const struct kind_scorer *scorer; /* NULL: not scored by `valscope score`; rows may share */

@@ -6,12 +6,14 @@
 
 #include "config/kinds.h"
 #include "dilemmas/dilemmas_int.h"
+#include "evolve/stage.h"
 #include "instruments/ins_internal.h"
 #include "judge/stage.h"
 #include "kinds/kind.h"
 #include "util/util.h"
 #include "utility/utility_int.h"
 #include "valscope/dilemmas.h"
+#include "valscope/evolve.h"
 #include "valscope/judge.h"
 #include "valscope/roleplay.h"
 #include "valscope/utility.h"
@@ -116,11 +118,22 @@ static int dilemma_table(FILE *fp, const void *rec, size_t n_shown)
     return vsc_dilemma_write_table(fp, rec, n_shown);
 }
 
+static int evolve_json(FILE *fp, const void *rec)
+{
+    return vsc_evolve_write_json(fp, rec);
+}
+
+static int evolve_table(FILE *fp, const void *rec, size_t n_shown)
+{
+    return vsc_evolve_write_table(fp, rec, n_shown);
+}
+
 /* Questionnaire scores and judged probes come out as the same records, in one table. */
 static const struct kind_writer SCORES = {scores_json, scores_table};
 static const struct kind_writer ROLEPLAY = {roleplay_json, roleplay_table};
 static const struct kind_writer UTILITY = {utility_json, utility_table};
 static const struct kind_writer DILEMMA = {dilemma_json, dilemma_table};
+static const struct kind_writer EVOLVED = {evolve_json, evolve_table};
 
 static int on_score(const struct vsc_score_record *r, void *sink)
 {
@@ -175,10 +188,22 @@ static int score_dilemmas(struct vsc_store *store, const struct vsc_score_opts *
     return vsc_dilemma_score(store, &o, on_dilemma, sink, diag);
 }
 
+static int on_evolve(const struct vsc_evolve_record *r, void *sink)
+{
+    return kind_emit(r, sink);
+}
+
+static int score_evolve(struct vsc_store *store, const struct vsc_score_opts *opts, void *sink,
+                        struct vsc_diag *diag)
+{
+    return vsc_evolve_score(store, opts->run, on_evolve, sink, diag);
+}
+
 static const struct kind_scorer QUESTIONNAIRE = {"questionnaire", &SCORES, score_questionnaires};
 static const struct kind_scorer JUDGED = {"judged probes", &SCORES, score_judged};
 static const struct kind_scorer UTILITIES = {"utility", &UTILITY, score_utility};
 static const struct kind_scorer DILEMMAS = {"dailydilemmas", &DILEMMA, score_dilemmas};
+static const struct kind_scorer EVOLVE = {"evolve", &EVOLVED, score_evolve};
 /* Analyses across kinds, run after every kind's own scorer: role-play statistics read the
  * answers of any questionnaire given under personas. */
 static const struct kind_scorer *const ACROSS[] = {
@@ -200,6 +225,8 @@ static const struct kind TABLE[] = {
     {"probes", KIND_ARG_TEXT, PROBES_KEYS, load_probes, judge_stage, &JUDGED},
     {"dailydilemmas", KIND_ARG_FILE, NULL, load_dilemmas, NULL, &DILEMMAS},
     {"utility", KIND_ARG_FILE, UTILITY_KEYS, load_utility, utility_stage, &UTILITIES},
+    /* configured under `evolve:`, not as an instrument: no loader, so no instrument kind */
+    {"evolve", KIND_ARG_NONE, NULL, NULL, evolve_stage, &EVOLVE},
 };
 #define N_TABLE (sizeof(TABLE) / sizeof(TABLE[0]))
 
@@ -228,13 +255,17 @@ int kind_register(const struct kind *k)
     return 0;
 }
 
+/* The instrument kinds: the rows with a loader. */
 int config_kind_at(size_t i, const char **out_name, const char *const **out_keys)
 {
-    const struct kind *k = kind_at(i);
-    if (!k) return 0;
-    *out_name = k->name;
-    *out_keys = k->keys;
-    return 1;
+    const struct kind *k;
+    for (size_t j = 0; (k = kind_at(j)); j++) {
+        if (!k->load || i--) continue;
+        *out_name = k->name;
+        *out_keys = k->keys;
+        return 1;
+    }
+    return 0;
 }
 
 /* ---- loading ------------------------------------------------------------------------------ */
@@ -245,6 +276,7 @@ int vsc_instrument_load(struct vsc_instrument **out, const char *kind, const cha
     *out = NULL;
     if (!kind || !*kind) return vsc_diag_set(diag, NULL, 0, 0, "instrument kind is empty");
     const struct kind *k = kind_find(kind);
+    if (k && !k->load) k = NULL; /* a row that is no instrument kind */
     if ((!k || k->arg != KIND_ARG_NONE) && (!arg || !*arg))
         return vsc_diag_set(diag, NULL, 0, 0, "instrument '%s' needs an argument (%s:...)", kind,
                             kind);

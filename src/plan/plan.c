@@ -395,9 +395,9 @@ static void hash_plan(struct plan *p)
     struct sha256_ctx c;
     char num[64];
     sha256_init(&c);
-    const struct vsc_model_cfg *lists[2] = {cfg->models, cfg->judges};
-    size_t ns[2] = {cfg->n_models, cfg->n_judges};
-    for (int l = 0; l < 2; l++)
+    const struct vsc_model_cfg *lists[3] = {cfg->models, cfg->judges, cfg->generators};
+    size_t ns[3] = {cfg->n_models, cfg->n_judges, cfg->n_generators};
+    for (int l = 0; l < 3; l++)
         for (size_t i = 0; i < ns[l]; i++) {
             char *id = plan_model_identity(&lists[l][i]);
             hash_str(&c, id);

@@ -91,6 +91,7 @@ static int find_instrument(struct ctx *c, const char *run, const char *id,
     for (size_t i = 0; i < c->n_ins; i++) {
         struct ins_entry *e = &c->ins[i];
         if (strcmp(e->ri.run, run) || strcmp(e->ri.id, id)) continue;
+        if (!strcmp(e->ri.kind, "evolve")) return 0; /* scored by src/evolve/ */
         if (!e->ins) {
             int rc = vsc_instrument_load(&e->ins, e->ri.kind, e->ri.arg, e->ri.base_dir, c->diag);
             if (rc) return rc;
@@ -590,7 +591,7 @@ static int on_answer(const struct vsc_answer_row *row, void *payload)
     }
     struct vsc_instrument *ins = NULL;
     int rc = find_instrument(c, row->run, row->instrument ? row->instrument : "", &ins);
-    if (rc) return rc;
+    if (rc || !ins) return rc;
     if (ins->n_options < 2) return 0;
     long item = vsc_instrument_find_item(ins, row->item ? row->item : "");
     if (item < 0)

@@ -5,6 +5,7 @@
 
 #include "backends/backend.h"
 #include "dispatch/dispatch.h"
+#include "evolve/stage.h"
 #include "plan/plan.h"
 #include "kinds/kind.h"
 #include "store/store_int.h"
@@ -17,9 +18,9 @@
 static int check_light_backends(const struct vsc_config *cfg, const char *base_dir,
                                 struct vsc_diag *diag)
 {
-    const struct vsc_model_cfg *lists[2] = {cfg->models, cfg->judges};
-    size_t ns[2] = {cfg->n_models, cfg->n_judges};
-    for (int l = 0; l < 2; l++)
+    const struct vsc_model_cfg *lists[3] = {cfg->models, cfg->judges, cfg->generators};
+    size_t ns[3] = {cfg->n_models, cfg->n_judges, cfg->n_generators};
+    for (int l = 0; l < 3; l++)
         for (size_t i = 0; i < ns[l]; i++) {
             const struct backend_ops *ops = backend_find(lists[l][i].backend);
             if (!ops || ops->is_http || !strcmp(ops->name, "llama")) continue;
@@ -64,6 +65,15 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
         if (rc == VSC_ERR_IO) rc = VSC_ERR_INPUT; /* a missing input file is bad input */
         goto done;
     }
+    char plan_hash[65];
+    snprintf(plan_hash, sizeof plan_hash, "%s", plan_hash_of(plan));
+    if (cfg->n_evolve) { /* the evolutions' inputs decide their cells too */
+        char digest[65];
+        if ((rc = evolve_prepare(digest, cfg, base_dir, diag))) goto done;
+        char both[130];
+        snprintf(both, sizeof both, "%s%s", plan_hash, digest);
+        sha256_hex(plan_hash, both, strlen(both));
+    }
     /* one run at a time per store, whatever name it is reached by: two would send the same
      * cells and pay twice (the lock is on the database file; see store_open_locked) */
     if ((rc = store_open_locked(&store, cfg->store))) {
@@ -76,7 +86,7 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
     }
     char *stored = NULL;
     if ((rc = store_plan_hash(store, run_id, &stored))) goto done;
-    if (stored && strcmp(stored, plan_hash_of(plan))) {
+    if (stored && strcmp(stored, plan_hash)) {
         free(stored);
         rc = vsc_diag_set(diag, cfg->path, 0, 0,
                           "run '%s' in %s was planned from a different config (models, "
@@ -89,7 +99,7 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
      * cell is in the store already, so a rerun goes straight to dispatching */
     if (!stored) {
         rc = plan_build(store, run_id, plan, &planned, diag);
-        if (!rc) rc = store_set_plan_hash(store, run_id, plan_hash_of(plan));
+        if (!rc) rc = store_set_plan_hash(store, run_id, plan_hash);
     }
     free(stored);
     /* the cells carry everything the dispatcher needs: the instruments can go before it starts */
@@ -106,7 +116,7 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
         goto done;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    size_t n_all = cfg->n_models + cfg->n_judges;
+    size_t n_all = cfg->n_models + cfg->n_judges + cfg->n_generators;
     const struct vsc_model_cfg **all = calloc(n_all, sizeof(*all));
     if (!all) {
         rc = VSC_ERR_NOMEM;
@@ -114,6 +124,8 @@ int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
     }
     for (size_t i = 0; i < cfg->n_models; i++) all[i] = &cfg->models[i];
     for (size_t i = 0; i < cfg->n_judges; i++) all[cfg->n_models + i] = &cfg->judges[i];
+    for (size_t i = 0; i < cfg->n_generators; i++)
+        all[cfg->n_models + cfg->n_judges + i] = &cfg->generators[i];
     struct dispatch_opts dopts = {.cfg = cfg,
                                   .models = all,
                                   .n_models = n_all,

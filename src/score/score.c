@@ -143,6 +143,7 @@ static int find_instrument(struct ctx *c, const struct vsc_answer_row *row, stru
         struct ins_entry *e = &c->ins[i];
         if (strcmp(e->ri.run, row->run) || strcmp(e->ri.id, row->instrument ? row->instrument : ""))
             continue;
+        if (!strcmp(e->ri.kind, "evolve")) return 0; /* scored by src/evolve/ */
         if (!e->ins) {
             int rc = vsc_instrument_load(&e->ins, e->ri.kind, e->ri.arg, e->ri.base_dir, c->diag);
             if (!rc) rc = load_dim_order(e);
@@ -267,6 +268,7 @@ static int on_answer(const struct vsc_answer_row *row, void *payload)
     }
     struct ins_entry *ie = NULL;
     if ((rc = find_instrument(c, row, &ie))) return rc;
+    if (!ie) return 0;
     const struct vsc_instrument *ins = ie->ins;
     if (ins->n_options == 0) return 0; /* free-text prompts are the judge stage's business */
     long item = vsc_instrument_find_item(ins, row->item ? row->item : "");
