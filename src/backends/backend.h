@@ -33,12 +33,28 @@ struct backend_reply {
 };
 void reply_clear(struct backend_reply *r);
 
+/* HTTP backends: the dispatcher owns the transfer (libcurl multi, retries, pacing, size and
+ * speed limits); these hooks say where and what to send and how to read a reply. Each takes the
+ * state open() made. */
+struct backend_http {
+    /* The endpoint for one of the model's base URLs. Malloc'd; NULL when out of memory. */
+    char *(*url)(void *state, const char *base_url);
+    /* The request headers ("Name: value"), NULL-terminated, borrowed from the state. */
+    const char *const *(*headers)(void *state);
+    /* The body to send for a cell's request body: *out malloc'd, or NULL to send `body` as it
+     * is. Returns 0 or VSC_ERR_NOMEM. */
+    int (*body)(void *state, const char *body, char **out);
+    /* Reads a 2xx reply's body into `reply` (text, usage, logprobs, or reply->error). */
+    int (*parse)(void *state, const char *body, size_t len, struct backend_reply *reply);
+};
+
 struct backend_ops {
     const char *name;
     /* The backend's own option keys in a model entry, NULL-terminated (the common ones are
      * config_model_keys); the config accepts these and no others for this backend. */
     const char *const *keys;
-    int is_http;
+    /* Set for a backend reached over HTTP; NULL for one that answers in-process. */
+    const struct backend_http *http;
     /* Opens one model; `state` is handed back to every other call. diag on bad options. */
     int (*open)(void **state, const struct vsc_model_cfg *model, const char *base_dir,
                 struct vsc_diag *diag);

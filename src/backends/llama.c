@@ -1118,7 +1118,6 @@ fail:
 const struct backend_ops backend_llama = {
     .name = "llama",
     .keys = llama_keys,
-    .is_http = 0,
     .open = llama_open,
     .close = llama_close,
     .answer = llama_answer,

@@ -41,7 +41,6 @@ int backend_llama_score(void *state, const char *body, const char *const *option
 const struct backend_ops backend_llama = {
     .name = "llama",
     .keys = llama_keys,
-    .is_http = 0,
     .open = stub_open,
     .close = stub_close,
     .answer = stub_answer,

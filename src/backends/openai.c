@@ -168,6 +168,12 @@ char *openai_completions_body(const char *chat_body)
     return s;
 }
 
+struct openai {
+    int is_chat;            /* api: chat (the default) or completions */
+    char *auth;             /* "Authorization: Bearer KEY" when api_key_env names a key */
+    const char *headers[4]; /* the same for every request of the model */
+};
+
 static int openai_open(void **state, const struct vsc_model_cfg *m, const char *base_dir,
                        struct vsc_diag *diag)
 {
@@ -175,12 +181,56 @@ static int openai_open(void **state, const struct vsc_model_cfg *m, const char *
     if (!m->n_base_urls)
         return vsc_diag_set(diag, "", m->line, 0, "model '%s': openai backend needs base_url",
                             m->name);
+    struct openai *o = calloc(1, sizeof(*o));
+    if (!o) return VSC_ERR_NOMEM;
+    o->is_chat = !m->api || strcmp(m->api, "completions") != 0;
+    const char *key = m->api_key_env ? getenv(m->api_key_env) : NULL;
+    if (key && *key && !(o->auth = xasprintf("Authorization: Bearer %s", key))) {
+        free(o);
+        return VSC_ERR_NOMEM;
+    }
+    size_t n = 0;
+    o->headers[n++] = "Content-Type: application/json";
+    o->headers[n++] = "Expect:";
+    if (o->auth) o->headers[n++] = o->auth;
+    *state = o;
     return 0;
 }
 
 static void openai_close(void *state)
 {
+    struct openai *o = state;
+    if (!o) return;
+    free(o->auth);
+    free(o);
 }
+
+static char *openai_url(void *state, const char *base_url)
+{
+    return openai_endpoint_url(base_url, ((struct openai *)state)->is_chat);
+}
+
+static const char *const *openai_headers(void *state)
+{
+    return ((struct openai *)state)->headers;
+}
+
+/* chat sends the planner's body as it is; completions sends it converted */
+static int openai_body(void *state, const char *body, char **out)
+{
+    *out = NULL;
+    if (((struct openai *)state)->is_chat) return 0;
+    *out = openai_completions_body(body);
+    return *out ? 0 : VSC_ERR_NOMEM;
+}
+
+static int openai_parse(void *state, const char *body, size_t len, struct backend_reply *reply)
+{
+    return openai_parse_response(reply, body, len, ((struct openai *)state)->is_chat);
+}
+
+static const struct backend_http OPENAI_HTTP = {
+    .url = openai_url, .headers = openai_headers, .body = openai_body, .parse = openai_parse};
 
 static const char *const OPENAI_KEYS[] = {
     "base_url",   "base_urls",       "api_key_env",       "api",
@@ -188,6 +238,6 @@ static const char *const OPENAI_KEYS[] = {
 
 const struct backend_ops backend_openai = {.name = "openai",
                                            .keys = OPENAI_KEYS,
-                                           .is_http = 1,
+                                           .http = &OPENAI_HTTP,
                                            .open = openai_open,
                                            .close = openai_close};

@@ -115,7 +115,6 @@ static const char *const REPLAY_KEYS[] = {"file", NULL};
 
 const struct backend_ops backend_replay = {.name = "replay",
                                            .keys = REPLAY_KEYS,
-                                           .is_http = 0,
                                            .open = replay_open,
                                            .close = replay_close,
                                            .answer = replay_answer};

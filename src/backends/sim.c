@@ -198,9 +198,5 @@ static const char *const SIM_KEYS[] = {
     "role",        "values",         "value_system",    "extractor_noise",  "judge_noise",
     "temptations", "violation_base", "violation_slope", "violation_marker", NULL};
 
-const struct backend_ops backend_sim = {.name = "sim",
-                                        .keys = SIM_KEYS,
-                                        .is_http = 0,
-                                        .open = sim_open,
-                                        .close = sim_close,
-                                        .answer = sim_answer};
+const struct backend_ops backend_sim = {
+    .name = "sim", .keys = SIM_KEYS, .open = sim_open, .close = sim_close, .answer = sim_answer};

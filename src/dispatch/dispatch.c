@@ -13,7 +13,6 @@
 #include <time.h>
 
 #include "backends/backend.h"
-#include "backends/openai.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
@@ -42,9 +41,7 @@ struct model_rt {
     int exhausted;
     double next_start_ms; /* requests/min pacing */
     double tpm_budget, tpm_last_ms;
-    char *auth;
     struct curl_slist *hdrs; /* the same headers for every request of the model */
-    int is_chat;
 };
 
 struct job {
@@ -58,7 +55,7 @@ struct job {
     CURL *easy;
     struct buf resp;
     struct endpoint *ep;
-    char *send_body; /* completions API only: the chat body converted (chat sends cell.body) */
+    char *send_body; /* the backend's body for the cell, when not cell.body itself */
     int too_large;
     int too_slow;
     double window_ms;    /* low-speed check: start of the current window, 0 until a byte came */
@@ -237,9 +234,9 @@ static int http_start(struct dispatcher *d, struct job *j)
     j->window_ms = j->window_bytes = j->header_bytes = 0;
     j->http_status = 0;
     reply_clear(&j->reply);
-    if (!m->is_chat && !j->send_body) j->send_body = openai_completions_body(j->cell.body);
-    const char *post = m->is_chat ? j->cell.body : j->send_body;
-    if (!post) return VSC_ERR_NOMEM;
+    int rc = j->send_body ? 0 : m->ops->http->body(m->state, j->cell.body, &j->send_body);
+    if (rc) return rc;
+    const char *post = j->send_body ? j->send_body : j->cell.body;
     curl_easy_setopt(e, CURLOPT_URL, j->ep->url);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, post);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(post));
@@ -346,8 +343,8 @@ static void collect_http(struct dispatcher *d)
             r->error = VSC_E_CONNECTION;
             r->detail = strdup(curl_easy_strerror(res));
         } else if (j->http_status >= 200 && j->http_status < 300) {
-            if (openai_parse_response(r, j->resp.data ? j->resp.data : "", j->resp.len,
-                                      j->m->is_chat))
+            if (j->m->ops->http->parse(j->m->state, j->resp.data ? j->resp.data : "", j->resp.len,
+                                       r))
                 r->error = VSC_E_BAD_JSON;
             r->http_status = (int)j->http_status;
             r->retry_after_ms = retry_after;
@@ -455,7 +452,7 @@ static int fill(struct dispatcher *d, struct model_rt *m)
         }
         if ((err = open_model(d, m))) return err;
     }
-    if (m->ops->is_http) {
+    if (m->ops->http) {
         double now = now_ms();
         while (m->busy < m->limit && rate_allows(m, now)) {
             struct pending_cell *c = next_cell(d, m, &err);
@@ -551,7 +548,7 @@ static int commit_finished(struct dispatcher *d)
         } else {
             d->p->ok++;
         }
-        if (j->m->ops->is_http) j->m->busy--;
+        if (j->m->ops->http) j->m->busy--;
         json_object_del(d->in_flight_keys, j->cell.key);
         if (!r->error) json_object_set_new(j->m->settled, j->cell.key, json_true());
         job_free(j);
@@ -569,19 +566,18 @@ static int open_model(struct dispatcher *d, struct model_rt *m)
         if (!d->diag->file[0]) snprintf(d->diag->file, sizeof(d->diag->file), "%s", cfg->path);
         return rc;
     }
-    if (m->ops->is_http) {
+    const struct backend_http *http = m->ops->http;
+    if (http) {
         m->eps = calloc(m->cfg->n_base_urls, sizeof(*m->eps));
         if (!m->eps) return VSC_ERR_NOMEM;
         m->n_eps = m->cfg->n_base_urls;
         for (size_t e = 0; e < m->n_eps; e++)
-            m->eps[e].url = openai_endpoint_url(m->cfg->base_urls[e], m->is_chat);
-        const char *key = m->cfg->api_key_env ? getenv(m->cfg->api_key_env) : NULL;
-        if (key && *key) m->auth = xasprintf("Authorization: Bearer %s", key);
-        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-        if (h) h = curl_slist_append(h, "Expect:");
-        if (h && m->auth) h = curl_slist_append(h, m->auth);
-        if (!h) return VSC_ERR_NOMEM;
-        m->hdrs = h;
+            if (!(m->eps[e].url = http->url(m->state, m->cfg->base_urls[e]))) return VSC_ERR_NOMEM;
+        for (const char *const *h = http->headers(m->state); *h; h++) {
+            struct curl_slist *grown = curl_slist_append(m->hdrs, *h);
+            if (!grown) return VSC_ERR_NOMEM;
+            m->hdrs = grown;
+        }
     }
     return 0;
 }
@@ -597,7 +593,6 @@ static int setup_models(struct dispatcher *d)
         m->cfg = d->opts->models[i];
         m->ops = backend_find(m->cfg->backend);
         m->limit = cfg->concurrency > 0 ? cfg->concurrency : m->cfg->concurrency;
-        m->is_chat = !m->cfg->api || strcmp(m->cfg->api, "completions") != 0;
         m->tpm_budget = m->cfg->tpm;
         m->tpm_last_ms = now_ms();
         m->settled = json_object();
@@ -614,7 +609,6 @@ static void close_models(struct dispatcher *d)
         if (m->ops && m->state) m->ops->close(m->state);
         for (size_t e = 0; e < m->n_eps; e++) free(m->eps[e].url);
         free(m->eps);
-        free(m->auth);
         curl_slist_free_all(m->hdrs);
         for (size_t p = 0; p < m->page_n; p++) pending_cell_clear(&m->page[p]);
         json_decref(m->settled);
@@ -678,8 +672,8 @@ int dispatch_drain(struct dispatcher *d)
         for (size_t i = 0; !rc && i < d->n_models; i++) {
             struct model_rt *m = &d->models[i];
             rc = fill(d, m);
-            if (!m->ops->is_http && !m->exhausted) pending_local = 1;
-            if (m->ops->is_http && !m->exhausted && m->busy < m->limit) waiting_rate = 1;
+            if (!m->ops->http && !m->exhausted) pending_local = 1;
+            if (m->ops->http && !m->exhausted && m->busy < m->limit) waiting_rate = 1;
         }
         if (rc) break;
         if (d->http_active) {
@@ -691,7 +685,7 @@ int dispatch_drain(struct dispatcher *d)
         report(d, &d->last_report, 0);
         int more_http = 0;
         for (size_t i = 0; i < d->n_models; i++)
-            if (d->models[i].ops->is_http && (!d->models[i].exhausted || d->models[i].busy))
+            if (d->models[i].ops->http && (!d->models[i].exhausted || d->models[i].busy))
                 more_http = 1;
         if (!d->http_active && !d->retry_head && !pending_local && !more_http) break;
         if (pending_local) continue;
@@ -701,7 +695,7 @@ int dispatch_drain(struct dispatcher *d)
         double t = now_ms();
         for (size_t i = 0; i < d->n_models && !can_start; i++) {
             struct model_rt *m = &d->models[i];
-            can_start = m->ops->is_http && !m->exhausted && m->busy < m->limit && rate_allows(m, t);
+            can_start = m->ops->http && !m->exhausted && m->busy < m->limit && rate_allows(m, t);
         }
         if (can_start) continue;
         int timeout = 100;

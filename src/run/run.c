@@ -23,7 +23,7 @@ static int check_light_backends(const struct vsc_config *cfg, const char *base_d
     for (int l = 0; l < 3; l++)
         for (size_t i = 0; i < ns[l]; i++) {
             const struct backend_ops *ops = backend_find(lists[l][i].backend);
-            if (!ops || ops->is_http || !strcmp(ops->name, "llama")) continue;
+            if (!ops || ops->http || !strcmp(ops->name, "llama")) continue;
             void *state = NULL;
             int rc = ops->open(&state, &lists[l][i], base_dir, diag);
             if (state) ops->close(state);
