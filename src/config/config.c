@@ -24,6 +24,9 @@ static const char *const ADAEM_ONLY[] = {"extractor", "value_system", "topics", 
 static const char *const DENEVIL_ONLY[] = {"judge", "principles", "prompts", "rounds",
                                            "completions", NULL};
 
+#define MAX_CONFIG_BYTES ((size_t)4 << 20) /* docs/limits.md */
+#define MAX_PARAMS 256
+
 static int in_list(const char *s, const char *const *list)
 {
     for (; *list; list++)
@@ -186,6 +189,52 @@ static int get_int(int *out, const struct yj_doc *doc, json_t *obj, const char *
     return 0;
 }
 
+/* A number param within [min, max] (min excluded when `open_min`); absent or null is fine. */
+static int param_range(const struct yj_doc *doc, json_t *params, const char *key, double min,
+                       double max, int open_min, struct vsc_diag *diag)
+{
+    json_t *v = json_object_get(params, key);
+    if (!v || json_is_null(v)) return 0;
+    double d = json_number_value(v);
+    if (!json_is_number(v) || d < min || d > max || (open_min && d <= min))
+        return yj_error(diag, doc, v,
+                        open_min ? "params: '%s' must be a number above %g and at most %g"
+                                 : "params: '%s' must be a number from %g to %g",
+                        key, min, max);
+    return 0;
+}
+
+/* A whole-number param of at least `min`; absent or null is fine. */
+static int param_int(const struct yj_doc *doc, json_t *params, const char *key, json_int_t min,
+                     struct vsc_diag *diag)
+{
+    json_t *v = json_object_get(params, key);
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < min)
+        return yj_error(diag, doc, v, "params: '%s' must be a whole number of at least %lld", key,
+                        (long long)min);
+    return 0;
+}
+
+/* Sampling params no server accepts are config errors, not a run of failed requests. */
+static int check_params(const struct yj_doc *doc, json_t *params, struct vsc_diag *diag)
+{
+    if (json_object_size(params) > MAX_PARAMS)
+        return yj_error(diag, doc, params, "'params' has %zu keys; at most %d are allowed",
+                        json_object_size(params), MAX_PARAMS);
+    int rc;
+    if ((rc = param_int(doc, params, "max_tokens", 1, diag)) ||
+        (rc = param_int(doc, params, "max_completion_tokens", 1, diag)) ||
+        (rc = param_int(doc, params, "n", 1, diag)) ||
+        (rc = param_int(doc, params, "seed", 0, diag)) ||
+        (rc = param_range(doc, params, "temperature", 0, 2, 0, diag)) ||
+        (rc = param_range(doc, params, "top_p", 0, 1, 1, diag)) ||
+        (rc = param_range(doc, params, "presence_penalty", -2, 2, 0, diag)) ||
+        (rc = param_range(doc, params, "frequency_penalty", -2, 2, 0, diag)))
+        return rc;
+    return 0;
+}
+
 static char *dump(json_t *v)
 {
     return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
@@ -195,7 +244,8 @@ static void model_free(struct vsc_model_cfg *m)
 {
     free(m->name);
     free(m->backend);
-    for (size_t i = 0; i < m->n_base_urls; i++) free(m->base_urls[i]);
+    for (size_t i = 0; i < m->n_base_urls; i++)
+        free(m->base_urls[i]);
     free(m->base_urls);
     free(m->model);
     free(m->api_key_env);
@@ -259,8 +309,9 @@ static int parse_model(struct vsc_model_cfg *m, const struct yj_doc *doc, json_t
                                 what, m->name);
             const char *url = json_string_value(s);
             if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-                return yj_error(diag, doc, s, "%s '%s': base_url must start with http:// or https://",
-                                what, m->name);
+                return yj_error(diag, doc, s,
+                                "%s '%s': base_url must start with http:// or https://", what,
+                                m->name);
             m->base_urls[m->n_base_urls++] = strdup(url);
         }
     }
@@ -386,7 +437,8 @@ static int check_judged(const struct yj_doc *doc, json_t *v, struct vsc_diag *di
         return yj_error(diag, doc, p, "instrument: 'protocol' must be lean, stance or gpv");
     if (p && !j) return yj_error(diag, doc, v, "instrument: 'protocol' needs a 'judge'");
     if (j && !p) return yj_error(diag, doc, j, "instrument: 'judge' needs a 'protocol'");
-    if (j && !json_is_string(j)) return yj_error(diag, doc, j, "instrument: 'judge' must be a name");
+    if (j && !json_is_string(j))
+        return yj_error(diag, doc, j, "instrument: 'judge' must be a name");
     if (m && (!json_is_string(m) || !in_list(json_string_value(m), modes)))
         return yj_error(diag, doc, m, "instrument: 'stance_mode' must be all or each");
     if (r && !json_is_boolean(r))
@@ -606,8 +658,14 @@ int vsc_config_parse(struct vsc_config **out, const char *text, size_t len, cons
     c->max_request_bytes = 1u << 20;
     c->retry_base_ms = 500;
     c->retry_max_ms = 30000;
-    int rc = yj_parse(&doc, text, len, c->path, diag);
-    if (rc) goto fail;
+    int rc;
+    if (len > MAX_CONFIG_BYTES) {
+        rc = vsc_diag_set(diag, c->path, 0, 0,
+                          "config is larger than %zu bytes (the cap; see docs/limits.md)",
+                          MAX_CONFIG_BYTES);
+        goto fail;
+    }
+    if ((rc = yj_parse(&doc, text, len, c->path, diag))) goto fail;
     json_t *root = yj_root(doc);
     if (!json_is_object(root)) {
         rc = yj_error(diag, doc, root, "the config must be a mapping (store:, models:, ...)");
@@ -707,6 +765,7 @@ int vsc_config_parse(struct vsc_config **out, const char *text, size_t len, cons
         rc = yj_error(diag, doc, params, "'params' must be a mapping (temperature: 0, ...)");
         goto fail;
     }
+    if (params && (rc = check_params(doc, params, diag))) goto fail;
     c->params_json = params ? dump(params) : strdup("{}");
     json_t *conds = json_object_get(root, "conditions");
     if (conds && !json_is_object(conds)) {
@@ -728,7 +787,7 @@ int vsc_config_load(struct vsc_config **out, const char *path, struct vsc_diag *
     char *text;
     size_t len;
     *out = NULL;
-    int rc = read_text_file(&text, &len, path, diag);
+    int rc = read_file_capped(&text, &len, path, MAX_CONFIG_BYTES, "config", diag);
     if (rc) return rc;
     rc = vsc_config_parse(out, text, len, path, diag);
     free(text);
@@ -757,9 +816,11 @@ void vsc_config_apply_env(struct vsc_config *cfg)
 void vsc_config_free(struct vsc_config *c)
 {
     if (!c) return;
-    for (size_t i = 0; i < c->n_models; i++) model_free(&c->models[i]);
+    for (size_t i = 0; i < c->n_models; i++)
+        model_free(&c->models[i]);
     free(c->models);
-    for (size_t i = 0; i < c->n_judges; i++) model_free(&c->judges[i]);
+    for (size_t i = 0; i < c->n_judges; i++)
+        model_free(&c->judges[i]);
     free(c->judges);
     for (size_t i = 0; i < c->n_generators; i++) model_free(&c->generators[i]);
     free(c->generators);

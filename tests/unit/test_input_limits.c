@@ -378,12 +378,98 @@ static void test_duplicates(void **state)
     expect_at(vsc_instrument_load(&ins, "psychobench", arg, NULL, &d), &d, pb, 2, "'scale'");
 }
 
-int main(void)
+/* ---- the config: size, params ---------------------------------------------------------------- */
+
+static char cli[512];
+
+static int config_error(const char *path, const char *params, struct vsc_diag *d)
 {
+    tu_write_file(path,
+                  "models:\n  - {name: m, backend: sim}\ninstruments:\n  - prompts: x.jsonl\n"
+                  "params:\n%s",
+                  params);
+    struct vsc_config *cfg = NULL;
+    int rc = vsc_config_load(&cfg, path, d);
+    vsc_config_free(cfg);
+    return rc;
+}
+
+static void test_config_caps(void **state)
+{
+    (void)state;
+    const char *p = in_dir("params.yaml");
+    struct vsc_diag d = {0};
+    /* impossible sampling params are config errors at the field's line */
+    static const struct {
+        const char *params, *want;
+    } bad[] = {
+        {"  max_tokens: 0\n", "params: 'max_tokens' must be a whole number of at least 1"},
+        {"  max_tokens: -5\n", "'max_tokens'"},
+        {"  max_tokens: 1.5\n", "'max_tokens'"},
+        {"  temperature: -0.1\n", "params: 'temperature' must be a number from 0 to 2"},
+        {"  temperature: 2.5\n", "'temperature'"},
+        {"  temperature: hot\n", "'temperature'"},
+        {"  top_p: 0\n", "params: 'top_p' must be a number above 0 and at most 1"},
+        {"  top_p: 1.01\n", "'top_p'"},
+        {"  seed: -1\n", "params: 'seed' must be a whole number of at least 0"},
+        {"  seed: 1.5\n", "'seed'"},
+        {"  n: 0\n", "params: 'n' must be a whole number of at least 1"},
+        {"  presence_penalty: -2.5\n", "'presence_penalty'"},
+        {"  frequency_penalty: 3\n", "'frequency_penalty'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char body[200];
+        snprintf(body, sizeof body, "  top_k: 1\n%s", bad[i].params);
+        expect_at(config_error(p, body, &d), &d, p, 7, bad[i].want);
+    }
+    /* the edges themselves are fine */
+    assert_int_equal(config_error(p,
+                                  "  {max_tokens: 1, temperature: 2, top_p: 1, seed: 0, n: 1, "
+                                  "presence_penalty: -2, frequency_penalty: 2}\n",
+                                  &d),
+                     0);
+
+    /* 257 params keys */
+    struct buf b;
+    buf_init(&b, 0);
+    for (int i = 0; i < 257; i++)
+        buf_printf(&b, "  k%d: 1\n", i);
+    expect_at(config_error(p, b.data, &d), &d, p, 6, "'params' has 257 keys; at most 256");
+    buf_free(&b);
+
+    /* a 50 MB config (700k params keys took 59 s and its dry run wrote a 1.38 GB store) */
+    const char *big = in_dir("big-config.yaml"), *store = in_dir("big.db");
+    FILE *f = fopen(big, "w");
+    assert_non_null(f);
+    fprintf(f, "store: %s\nmodels:\n  - {name: m, backend: sim}\nparams:\n", store);
+    for (int i = 0; i < 700000; i++)
+        fprintf(f, "  key_number_%07d: %d\n", i, i);
+    fclose(f);
+    struct vsc_config *cfg = NULL;
+    assert_int_equal(vsc_config_load(&cfg, big, &d), VSC_ERR_INPUT);
+    assert_null(cfg);
+    assert_string_equal(d.file, big);
+    assert_string_equal(d.msg, "config is larger than 4194304 bytes (the cap; see docs/limits.md)");
+    if (access(cli, X_OK) == 0) {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "timeout 20 %s run %s --dry-run >/dev/null 2>%s", cli, big,
+                 in_dir("err"));
+        int st = system(cmd);
+        assert_true(WIFEXITED(st));
+        assert_int_not_equal(WEXITSTATUS(st), 0);
+        assert_int_not_equal(WEXITSTATUS(st), 124);
+        assert_int_not_equal(access(store, F_OK), 0); /* nothing written */
+    }
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    tu_cli_path(cli, sizeof cli, argv[0]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_not_regular),  cmocka_unit_test(test_size_cap),
         cmocka_unit_test(test_nul),          cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_deep_nesting), cmocka_unit_test(test_config_caps),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
