@@ -36,6 +36,15 @@ void vsc_diag_format(char *out, size_t len, const struct vsc_diag *diag);
 int vsc_diag_set(struct vsc_diag *diag, const char *file, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* The error route: every public function that takes a `struct vsc_diag` clears it on entry and,
+ * on every negative return, leaves a non-empty message in it (store failures copied from the
+ * handle, see vsc_store_diag(); otherwise vsc_strerror(status) when nothing more precise was
+ * said). The CLI prints that diag and nothing else. */
+void vsc_diag_clear(struct vsc_diag *diag);
+/* Returns `status`; when it is negative and `diag` (may be NULL) has no message yet, the message
+ * becomes vsc_strerror(status). The last line of a public function with a diag. */
+int vsc_diag_finish(struct vsc_diag *diag, int status);
+
 /* A short English name for a status code. */
 const char *vsc_strerror(int status);
 

@@ -48,8 +48,9 @@ struct vsc_run_opts {
 
 /* Plans `cfg` into its store and runs it. Returns 0 when every cell has an answer,
  * VSC_ERR_INCOMPLETE when some failed, VSC_ERR_INPUT on a bad config/instrument (diag filled),
- * another negative code on store or system failure (message in diag->msg).
- * `out` receives the final counts. */
+ * VSC_ERR_BUSY when another valscope run holds the store, another negative code on store or
+ * system failure. `diag` has a message on every negative return. `out` receives the final
+ * counts. */
 int vsc_run(struct vsc_progress *out, const struct vsc_config *cfg,
             const struct vsc_run_opts *opts, struct vsc_diag *diag);
 

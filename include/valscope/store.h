@@ -25,6 +25,13 @@ int vsc_store_check_run(struct vsc_store *store, const char *run);
 void vsc_store_free(struct vsc_store *store);
 /* The last error message; borrowed, valid until the next call on the store. */
 const char *vsc_store_errmsg(const struct vsc_store *store);
+/* Returns `status`. When it is one the store reports (VSC_ERR_STORE, VSC_ERR_BUSY,
+ * VSC_ERR_NOTFOUND) and `diag` (may be NULL) has no message yet, the store's last error (`store`
+ * may be NULL) is copied into it; any other negative status without a message gets
+ * vsc_strerror(status). Library functions that take a diag end
+ * with it, so a caller prints the diag only; callers of functions that report on the handle
+ * alone (open, check_run, the iterators, vsc_export) use it to get the same diag. */
+int vsc_store_diag(struct vsc_diag *diag, const struct vsc_store *store, int status);
 
 /* One answer joined with its cell, as handed to vsc_store_foreach_answer() callbacks. All
  * strings are borrowed for the duration of the callback; absent ones are NULL. */
@@ -49,10 +56,19 @@ struct vsc_answer_row {
     int attempts;
 };
 
+/* The iterators below call a callback for each row. The callback returns 0 to go on; any other
+ * value stops the walk and is returned unchanged: a positive value (VSC_STOP, or the caller's
+ * own) is a stop that is no error, a negative one is the callback's own failure. A failure of
+ * the store itself returns VSC_ERR_STORE and is the only case in which the iterator writes the
+ * handle's message: the message is cleared when the walk starts, so after a negative return
+ * vsc_store_errmsg() is non-empty exactly when the store failed (or the callback's own store
+ * calls did). */
+#define VSC_STOP 1
+
 typedef int (*vsc_answer_cb)(const struct vsc_answer_row *row, void *payload);
 
 /* Calls `cb` for every cell of `run` (NULL: all runs), ordered by run, model and cell id (the
- * plan's order). A non-zero return from `cb` stops the walk and is returned. */
+ * plan's order). Stops as described above. */
 int vsc_store_foreach_answer(struct vsc_store *store, const char *run, vsc_answer_cb cb,
                              void *payload);
 

@@ -124,10 +124,7 @@ int cli_report(int argc, char **argv)
     ec = 2;
     int rc = vsc_report_build(&rep, store, &opts, &diag);
     if (rc) {
-        if (rc == VSC_ERR_STORE)
-            fprintf(stderr, "valscope report: %s\n", vsc_store_errmsg(store));
-        else
-            cli_print_diag("report", rc, &diag);
+        cli_print_diag("report", rc, &diag);
         ec = cli_exit_code(rc);
         goto done;
     }

@@ -162,8 +162,10 @@ int cli_export(int argc, char **argv)
     int rc = vsc_export(store, stdout, fmt, run);
     if (rc == VSC_ERR_IO)
         fprintf(stderr, "valscope export: cannot write: %s\n", strerror(errno));
-    else if (rc)
-        fprintf(stderr, "valscope export: %s\n", vsc_store_errmsg(store));
+    else if (rc) {
+        struct vsc_diag diag = {0};
+        cli_print_diag("export", vsc_store_diag(&diag, store, rc), &diag);
+    }
     vsc_store_free(store);
     return cli_exit_code(rc);
 }

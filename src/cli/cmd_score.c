@@ -45,8 +45,7 @@ int cli_score(int argc, char **argv)
     size_t n = 0;
     int rc = vsc_score_all(store, &opts, stdout, json, &n, &diag);
     if (rc) {
-        if (rc == VSC_ERR_STORE) fprintf(stderr, "valscope score: %s\n", vsc_store_errmsg(store));
-        else cli_print_diag("score", rc, &diag);
+        cli_print_diag("score", rc, &diag);
     } else if (!n) {
         fprintf(stderr, "valscope score: %s has no scored dimensions (no questionnaire answers)\n",
                 store_path);
@@ -72,14 +71,13 @@ int cli_import(int argc, char **argv)
     if (!colon) return cli_usage_error("import: --instrument must be KIND:ARG, not '%s'", spec);
     char *kind = strndup(spec, (size_t)(colon - spec));
     struct vsc_store *store = NULL;
-    int rc = vsc_store_open(&store, store_path);
     struct vsc_diag diag = {0};
-    if (rc) fprintf(stderr, "valscope import: %s\n", vsc_store_errmsg(store));
-    else {
+    int rc = vsc_store_open(&store, store_path);
+    if (rc)
+        vsc_store_diag(&diag, store, rc);
+    else
         rc = vsc_import_answers(store, kind, colon + 1, answers, &diag);
-        if (rc == VSC_ERR_STORE) fprintf(stderr, "valscope import: %s\n", vsc_store_errmsg(store));
-        else if (rc) cli_print_diag("import", rc, &diag);
-    }
+    if (rc) cli_print_diag("import", rc, &diag);
     free(kind);
     vsc_store_free(store);
     return cli_exit_code(rc);

@@ -66,12 +66,11 @@ void cli_print_diag(const char *cmd, int rc, const struct vsc_diag *d)
 
 int cli_open_store(struct vsc_store **out, const char *cmd, const char *path, const char *run)
 {
-    char safe[1024];
+    struct vsc_diag diag = {0};
     int rc = vsc_store_open_read(out, path);
     if (!rc) rc = vsc_store_check_run(*out, run);
     if (!rc) return 0;
-    fprintf(stderr, "valscope %s: %s\n", cmd,
-            cli_safe(safe, sizeof(safe), *out ? vsc_store_errmsg(*out) : vsc_strerror(rc)));
+    cli_print_diag(cmd, vsc_store_diag(&diag, *out, rc), &diag);
     vsc_store_free(*out);
     *out = NULL;
     return cli_exit_code(rc);

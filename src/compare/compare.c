@@ -89,8 +89,8 @@ static int add_cb(const struct vsc_score_record *rec, void *payload)
     return vsc_profiles_add(payload, rec);
 }
 
-int vsc_profiles_from_store(struct vsc_profiles **out, struct vsc_store *store,
-                            const struct vsc_score_opts *opts, struct vsc_diag *diag)
+static int profiles_from_store(struct vsc_profiles **out, struct vsc_store *store,
+                               const struct vsc_score_opts *opts, struct vsc_diag *diag)
 {
     int rc = vsc_profiles_new(out, opts ? opts->level : 0);
     if (rc) return rc;
@@ -100,6 +100,13 @@ int vsc_profiles_from_store(struct vsc_profiles **out, struct vsc_store *store,
         *out = NULL;
     }
     return rc;
+}
+
+int vsc_profiles_from_store(struct vsc_profiles **out, struct vsc_store *store,
+                            const struct vsc_score_opts *opts, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_store_diag(diag, store, profiles_from_store(out, store, opts, diag));
 }
 
 size_t vsc_profiles_count(const struct vsc_profiles *p)
@@ -363,7 +370,7 @@ static int same_family(const struct vsc_score_record *a, const struct vsc_score_
            (by == VSC_DRIFT_CONDITION || streq(a->condition, b->condition));
 }
 
-int vsc_drift_spec_parse(struct vsc_drift_spec *out, char *text, struct vsc_diag *diag)
+static int drift_spec_parse(struct vsc_drift_spec *out, char *text, struct vsc_diag *diag)
 {
     char *c1 = strchr(text, ':');
     char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -385,6 +392,12 @@ int vsc_drift_spec_parse(struct vsc_drift_spec *out, char *text, struct vsc_diag
     out->a = c1 + 1;
     out->b = c2 + 1;
     return 0;
+}
+
+int vsc_drift_spec_parse(struct vsc_drift_spec *out, char *text, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, drift_spec_parse(out, text, diag));
 }
 
 static int drift_family(const struct vsc_profiles *p, size_t first, const struct vsc_drift_spec *s,

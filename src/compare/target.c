@@ -131,8 +131,8 @@ fail:
     return rc;
 }
 
-int vsc_target_parse(struct vsc_target **out, const char *text, size_t len, const char *name,
-                     struct vsc_diag *diag)
+static int target_parse(struct vsc_target **out, const char *text, size_t len, const char *name,
+                        struct vsc_diag *diag)
 {
     struct yj_doc *doc = NULL;
     *out = NULL;
@@ -142,7 +142,14 @@ int vsc_target_parse(struct vsc_target **out, const char *text, size_t len, cons
     return rc;
 }
 
-int vsc_target_load(struct vsc_target **out, const char *path, struct vsc_diag *diag)
+int vsc_target_parse(struct vsc_target **out, const char *text, size_t len, const char *name,
+                     struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, target_parse(out, text, len, name, diag));
+}
+
+static int target_load(struct vsc_target **out, const char *path, struct vsc_diag *diag)
 {
     struct yj_doc *doc = NULL;
     *out = NULL;
@@ -150,6 +157,12 @@ int vsc_target_load(struct vsc_target **out, const char *path, struct vsc_diag *
     if (!rc) rc = parse_doc(out, doc, diag);
     yj_free(doc);
     return rc;
+}
+
+int vsc_target_load(struct vsc_target **out, const char *path, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, target_load(out, path, diag));
 }
 
 /* Double-quoted YAML scalar: JSON string syntax is valid YAML, so jansson does the quoting. */
@@ -277,8 +290,8 @@ static int write_generated(FILE *fp, void *payload)
     return vsc_target_write(fp, g->t);
 }
 
-int vsc_targets_from_orientations(size_t *out_n, const char *csv_path, const char *out_dir,
-                                  struct vsc_diag *diag)
+static int targets_from_orientations(size_t *out_n, const char *csv_path, const char *out_dir,
+                                     struct vsc_diag *diag)
 {
     char *text = NULL;
     size_t len = 0;
@@ -376,4 +389,11 @@ fail:
     json_decref(fields);
     free(text);
     return rc;
+}
+
+int vsc_targets_from_orientations(size_t *out_n, const char *csv_path, const char *out_dir,
+                                  struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, targets_from_orientations(out_n, csv_path, out_dir, diag));
 }

@@ -635,8 +635,8 @@ static char *default_run_name(const char *name)
     return dot && dot != base ? xstrndup(base, (size_t)(dot - base)) : strdup(base);
 }
 
-int vsc_config_parse(struct vsc_config **out, const char *text, size_t len, const char *name,
-                     struct vsc_diag *diag)
+static int config_parse(struct vsc_config **out, const char *text, size_t len, const char *name,
+                        struct vsc_diag *diag)
 {
     *out = NULL;
     struct yj_doc *doc = NULL;
@@ -782,7 +782,14 @@ fail:
     return rc;
 }
 
-int vsc_config_load(struct vsc_config **out, const char *path, struct vsc_diag *diag)
+int vsc_config_parse(struct vsc_config **out, const char *text, size_t len, const char *name,
+                     struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, config_parse(out, text, len, name, diag));
+}
+
+static int config_load(struct vsc_config **out, const char *path, struct vsc_diag *diag)
 {
     char *text;
     size_t len;
@@ -792,6 +799,12 @@ int vsc_config_load(struct vsc_config **out, const char *path, struct vsc_diag *
     rc = vsc_config_parse(out, text, len, path, diag);
     free(text);
     return rc;
+}
+
+int vsc_config_load(struct vsc_config **out, const char *path, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, config_load(out, path, diag));
 }
 
 void vsc_config_apply_env(struct vsc_config *cfg)

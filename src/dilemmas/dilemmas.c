@@ -269,7 +269,7 @@ done:
     return rc < 0 ? rc : 0;
 }
 
-int vsc_dilemmas_load(struct vsc_dilemma_set **out, const char *dir, struct vsc_diag *diag)
+static int dilemmas_load(struct vsc_dilemma_set **out, const char *dir, struct vsc_diag *diag)
 {
     *out = NULL;
     struct vsc_dilemma_set *s = calloc(1, sizeof *s);
@@ -323,6 +323,12 @@ fail:
     }
     *out = s;
     return 0;
+}
+
+int vsc_dilemmas_load(struct vsc_dilemma_set **out, const char *dir, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, dilemmas_load(out, dir, diag));
 }
 
 /* ---- the instrument ----------------------------------------------------------------------- */

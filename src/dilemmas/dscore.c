@@ -265,8 +265,8 @@ static int on_row(const struct vsc_answer_row *row, void *payload)
     return 0;
 }
 
-int vsc_dilemma_score(struct vsc_store *store, const struct vsc_dilemma_opts *opts,
-                      vsc_dilemma_cb cb, void *payload, struct vsc_diag *diag)
+static int dilemma_score(struct vsc_store *store, const struct vsc_dilemma_opts *opts,
+                         vsc_dilemma_cb cb, void *payload, struct vsc_diag *diag)
 {
     struct dctx c = {.opts = opts, .cb = cb, .payload = payload, .diag = diag};
     const char *run = opts ? opts->run : NULL;
@@ -283,13 +283,18 @@ int vsc_dilemma_score(struct vsc_store *store, const struct vsc_dilemma_opts *op
         free(c.run);
         free(c.model);
     }
-    if (rc == VSC_ERR_STORE && diag && !diag->msg[0])
-        vsc_diag_set(diag, NULL, 0, 0, "%s", vsc_store_errmsg(store));
     free(c.acc);
     for (size_t i = 0; i < c.n_e; i++)
         entry_free(&c.e[i]);
     free(c.e);
     return rc;
+}
+
+int vsc_dilemma_score(struct vsc_store *store, const struct vsc_dilemma_opts *opts,
+                      vsc_dilemma_cb cb, void *payload, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_store_diag(diag, store, dilemma_score(store, opts, cb, payload, diag));
 }
 
 int vsc_dilemma_write_json(FILE *fp, const struct vsc_dilemma_record *r)

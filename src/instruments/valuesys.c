@@ -120,7 +120,8 @@ fail:
     return rc;
 }
 
-int vsc_value_system_builtin(struct vsc_value_system **out, const char *id, struct vsc_diag *diag)
+static int value_system_builtin(struct vsc_value_system **out, const char *id,
+                                struct vsc_diag *diag)
 {
     *out = NULL;
     const char *text = id ? vs_builtin_text(id) : NULL;
@@ -136,7 +137,13 @@ int vsc_value_system_builtin(struct vsc_value_system **out, const char *id, stru
     return vs_parse(out, text, strlen(text), name, diag);
 }
 
-int vsc_value_system_load(struct vsc_value_system **out, const char *path, struct vsc_diag *diag)
+int vsc_value_system_builtin(struct vsc_value_system **out, const char *id, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, value_system_builtin(out, id, diag));
+}
+
+static int value_system_load(struct vsc_value_system **out, const char *path, struct vsc_diag *diag)
 {
     *out = NULL;
     char *text;
@@ -146,4 +153,10 @@ int vsc_value_system_load(struct vsc_value_system **out, const char *path, struc
     rc = vs_parse(out, text, len, path, diag);
     free(text);
     return rc;
+}
+
+int vsc_value_system_load(struct vsc_value_system **out, const char *path, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, value_system_load(out, path, diag));
 }

@@ -314,11 +314,13 @@ static int ask_judge(struct replies *rep, const struct vsc_judge_eval_opts *o,
         goto done;
     }
     /* judge-eval sends requests: it takes the run lock like a run does */
-    if ((rc = store_open_locked(&store, path)) ||
-        (rc = vsc_store_run_begin(store, &run_id, run, o->cfg->source_text))) {
-        vsc_diag_set(diag, path, 0, 0, "%s", store ? vsc_store_errmsg(store) : vsc_strerror(rc));
+    if ((rc = store_open_locked(&store, path))) {
+        vsc_store_diag(diag, store, rc); /* the message names the store (locked: VSC_ERR_BUSY) */
+        vsc_store_free(store);
+        store = NULL;
         goto done;
     }
+    if ((rc = vsc_store_run_begin(store, &run_id, run, o->cfg->source_text))) goto done;
     if ((rc = vsc_store_begin(store))) goto done;
     json_t *params = judge_run_params(o->cfg->params_json);
     json_t *fixed = judge_fixed_params();
@@ -402,8 +404,8 @@ static int parse_spec(enum format *fmt, const char **file, const char *labels,
                         labels ? labels : "");
 }
 
-int vsc_judge_eval_run(struct vsc_judge_eval **out, const struct vsc_judge_eval_opts *o,
-                       struct vsc_diag *diag)
+static int judge_eval_run(struct vsc_judge_eval **out, const struct vsc_judge_eval_opts *o,
+                          struct vsc_diag *diag)
 {
     *out = NULL;
     enum format fmt = F_FULCRA;
@@ -526,6 +528,13 @@ fail:
     else
         *out = ev;
     return rc;
+}
+
+int vsc_judge_eval_run(struct vsc_judge_eval **out, const struct vsc_judge_eval_opts *o,
+                       struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, judge_eval_run(out, o, diag));
 }
 
 void vsc_judge_eval_free(struct vsc_judge_eval *ev)

@@ -364,8 +364,8 @@ static int run_cb(const char *run, const char *config_text, void *payload)
     return (v[r->n++] = xstrdup(run)) ? 0 : VSC_ERR_NOMEM;
 }
 
-int vsc_judge_score(struct vsc_store *store, const struct vsc_score_opts *opts, vsc_score_cb cb,
-                    void *payload, struct vsc_diag *diag)
+static int judge_score(struct vsc_store *store, const struct vsc_score_opts *opts, vsc_score_cb cb,
+                       void *payload, struct vsc_diag *diag)
 {
     struct runs runs = {0};
     int rc = 0;
@@ -387,4 +387,11 @@ int vsc_judge_score(struct vsc_store *store, const struct vsc_score_opts *opts, 
         free(runs.v[i]);
     free(runs.v);
     return rc;
+}
+
+int vsc_judge_score(struct vsc_store *store, const struct vsc_score_opts *opts, vsc_score_cb cb,
+                    void *payload, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_store_diag(diag, store, judge_score(store, opts, cb, payload, diag));
 }

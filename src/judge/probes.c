@@ -88,8 +88,8 @@ nomem:
     return VSC_ERR_NOMEM;
 }
 
-int vsc_probes_load(struct vsc_instrument **out, const char *arg, const char *base_dir,
-                    struct vsc_diag *diag)
+static int probes_load(struct vsc_instrument **out, const char *arg, const char *base_dir,
+                       struct vsc_diag *diag)
 {
     *out = NULL;
     if (!arg || !*arg)
@@ -102,4 +102,11 @@ int vsc_probes_load(struct vsc_instrument **out, const char *arg, const char *ba
                         "probes '%s': unknown source (builtin:schwartz, builtin:mft, "
                         "valuebench:FILE#NAME)",
                         arg);
+}
+
+int vsc_probes_load(struct vsc_instrument **out, const char *arg, const char *base_dir,
+                    struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, probes_load(out, arg, base_dir, diag));
 }

@@ -270,8 +270,8 @@ int config_kind_at(size_t i, const char **out_name, const char *const **out_keys
 
 /* ---- loading ------------------------------------------------------------------------------ */
 
-int vsc_instrument_load(struct vsc_instrument **out, const char *kind, const char *arg,
-                        const char *base_dir, struct vsc_diag *diag)
+static int instrument_load(struct vsc_instrument **out, const char *kind, const char *arg,
+                           const char *base_dir, struct vsc_diag *diag)
 {
     *out = NULL;
     if (!kind || !*kind) return vsc_diag_set(diag, NULL, 0, 0, "instrument kind is empty");
@@ -306,6 +306,13 @@ done:
     free(name);
     free(path);
     return rc;
+}
+
+int vsc_instrument_load(struct vsc_instrument **out, const char *kind, const char *arg,
+                        const char *base_dir, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, instrument_load(out, kind, arg, base_dir, diag));
 }
 
 /* ---- later stages ------------------------------------------------------------------------- */
@@ -370,8 +377,8 @@ static int run_scorer(const struct kind_scorer *sc, struct section *sections, si
     return sc->score(store, opts, &sink, diag);
 }
 
-int vsc_score_all(struct vsc_store *store, const struct vsc_score_opts *opts, FILE *fp, int json,
-                  size_t *out_n, struct vsc_diag *diag)
+static int score_all(struct vsc_store *store, const struct vsc_score_opts *opts, FILE *fp, int json,
+                     size_t *out_n, struct vsc_diag *diag)
 {
     *out_n = 0;
     const struct vsc_score_opts none = {0};
@@ -395,4 +402,11 @@ int vsc_score_all(struct vsc_store *store, const struct vsc_score_opts *opts, FI
         rc = run_scorer(ACROSS[i], sections, &n_sections, store, opts, fp, json, out_n, diag);
     free(sections);
     return rc;
+}
+
+int vsc_score_all(struct vsc_store *store, const struct vsc_score_opts *opts, FILE *fp, int json,
+                  size_t *out_n, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_store_diag(diag, store, score_all(store, opts, fp, json, out_n, diag));
 }

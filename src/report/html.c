@@ -1067,5 +1067,6 @@ static int write_html(FILE *fp, void *payload)
 
 int vsc_report_write_html_file(const char *path, const struct vsc_report *r, struct vsc_diag *diag)
 {
-    return atomic_file_write(path, write_html, (void *)r, diag);
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, atomic_file_write(path, write_html, (void *)r, diag));
 }

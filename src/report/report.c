@@ -230,8 +230,8 @@ static int add_unparseable(struct vsc_report *r)
     return 0;
 }
 
-int vsc_report_build(struct vsc_report **out, struct vsc_store *store,
-                     const struct vsc_report_opts *opts, struct vsc_diag *diag)
+static int report_build(struct vsc_report **out, struct vsc_store *store,
+                        const struct vsc_report_opts *opts, struct vsc_diag *diag)
 {
     static const struct vsc_report_opts none = {0};
     if (!opts) opts = &none;
@@ -277,6 +277,13 @@ int vsc_report_build(struct vsc_report **out, struct vsc_store *store,
 fail:
     vsc_report_free(r);
     return rc;
+}
+
+int vsc_report_build(struct vsc_report **out, struct vsc_store *store,
+                     const struct vsc_report_opts *opts, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_store_diag(diag, store, report_build(out, store, opts, diag));
 }
 
 /* ---- tidy rows -------------------------------------------------------------------------- */
@@ -434,7 +441,7 @@ static int write_csv_file(FILE *fp, void *payload)
     return rc ? rc : ferror(fp) ? VSC_ERR_IO : 0;
 }
 
-int vsc_report_write_csv(const struct vsc_report *r, const char *dir, struct vsc_diag *diag)
+static int report_write_csv(const struct vsc_report *r, const char *dir, struct vsc_diag *diag)
 {
     int rc = 0;
     for (int sec = 0; sec < N_SEC && !rc; sec++) {
@@ -447,6 +454,12 @@ int vsc_report_write_csv(const struct vsc_report *r, const char *dir, struct vsc
         free(path);
     }
     return rc;
+}
+
+int vsc_report_write_csv(const struct vsc_report *r, const char *dir, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, report_write_csv(r, dir, diag));
 }
 
 /* Model-provided names are usually valid UTF-8, but jansson refuses anything else. */

@@ -641,8 +641,8 @@ static int on_answer(const struct vsc_answer_row *row, void *payload)
     return 0;
 }
 
-int vsc_roleplay_score(struct vsc_store *store, const struct vsc_roleplay_opts *opts,
-                       vsc_roleplay_cb cb, void *payload, struct vsc_diag *diag)
+static int roleplay_score(struct vsc_store *store, const struct vsc_roleplay_opts *opts,
+                          vsc_roleplay_cb cb, void *payload, struct vsc_diag *diag)
 {
     struct ctx c = {.cb = cb, .payload = payload, .diag = diag};
     const char *run = opts ? opts->run : NULL;
@@ -656,8 +656,6 @@ int vsc_roleplay_score(struct vsc_store *store, const struct vsc_roleplay_opts *
         free(c.run);
         free(c.model);
     }
-    if (rc == VSC_ERR_STORE && diag && !diag->msg[0])
-        vsc_diag_set(diag, NULL, 0, 0, "%s", vsc_store_errmsg(store));
     free(c.accs);
     for (size_t i = 0; i < c.n_ins; i++) {
         struct ins_entry *e = &c.ins[i];
@@ -667,6 +665,13 @@ int vsc_roleplay_score(struct vsc_store *store, const struct vsc_roleplay_opts *
     free(c.ins);
     free(c.order);
     return rc;
+}
+
+int vsc_roleplay_score(struct vsc_store *store, const struct vsc_roleplay_opts *opts,
+                       vsc_roleplay_cb cb, void *payload, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_store_diag(diag, store, roleplay_score(store, opts, cb, payload, diag));
 }
 
 /* ---- JSON --------------------------------------------------------------------------------- */

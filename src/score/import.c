@@ -275,8 +275,9 @@ fail:
     return rc;
 }
 
-int vsc_import_answers(struct vsc_store *store, const char *instrument_kind,
-                       const char *instrument_arg, const char *answers_path, struct vsc_diag *diag)
+static int import_answers(struct vsc_store *store, const char *instrument_kind,
+                          const char *instrument_arg, const char *answers_path,
+                          struct vsc_diag *diag)
 {
     struct vsc_instrument *ins = NULL;
     struct import im = {.store = store,
@@ -330,4 +331,12 @@ fail:
     smap_free(&im.lines);
     vsc_instrument_free(ins);
     return rc;
+}
+
+int vsc_import_answers(struct vsc_store *store, const char *instrument_kind,
+                       const char *instrument_arg, const char *answers_path, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_store_diag(
+        diag, store, import_answers(store, instrument_kind, instrument_arg, answers_path, diag));
 }

@@ -322,8 +322,8 @@ static int on_answer(const struct vsc_answer_row *row, void *payload)
     return rc;
 }
 
-int vsc_score_store(struct vsc_store *store, const struct vsc_score_opts *opts, vsc_score_cb cb,
-                    void *payload, struct vsc_diag *diag)
+static int score_store(struct vsc_store *store, const struct vsc_score_opts *opts, vsc_score_cb cb,
+                       void *payload, struct vsc_diag *diag)
 {
     struct ctx c = {.opts = opts, .cb = cb, .payload = payload, .diag = diag};
     const char *run = opts ? opts->run : NULL;
@@ -354,4 +354,11 @@ fail:
     free(c.model);
     free(c.order);
     return rc;
+}
+
+int vsc_score_store(struct vsc_store *store, const struct vsc_score_opts *opts, vsc_score_cb cb,
+                    void *payload, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_store_diag(diag, store, score_store(store, opts, cb, payload, diag));
 }

@@ -93,6 +93,14 @@ const char *vsc_store_errmsg(const struct vsc_store *s)
     return s ? s->errmsg : "no store";
 }
 
+int vsc_store_diag(struct vsc_diag *diag, const struct vsc_store *s, int status)
+{
+    if (diag && !diag->msg[0] && s && s->errmsg[0] &&
+        (status == VSC_ERR_STORE || status == VSC_ERR_BUSY || status == VSC_ERR_NOTFOUND))
+        snprintf(diag->msg, sizeof(diag->msg), "%s", s->errmsg);
+    return vsc_diag_finish(diag, status);
+}
+
 static int fail_msg(struct vsc_store *s, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int fail_msg(struct vsc_store *s, int rc, const char *fmt, ...)
@@ -593,6 +601,7 @@ int vsc_store_foreach_answer(struct vsc_store *s, const char *run, vsc_answer_cb
             " WHERE (?1 IS NULL OR r.name=?1) ORDER BY c.run_id, c.model, c.id",
             -1, &st, NULL))
         return store_fail(s, "read answers");
+    s->errmsg[0] = 0; /* from here a message means the store failed, not the callback */
     bind_text(st, 1, run);
     int rc, ret = 0;
 #define T(i) ((const char *)sqlite3_column_text(st, i))
@@ -630,6 +639,7 @@ int vsc_store_foreach_run(struct vsc_store *s, vsc_run_cb cb, void *payload)
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "SELECT name, config FROM runs ORDER BY id", -1, &st, NULL))
         return store_fail(s, "runs");
+    s->errmsg[0] = 0;
     int ret = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if ((ret = cb((const char *)sqlite3_column_text(st, 0),
@@ -650,6 +660,7 @@ int vsc_store_foreach_instrument(struct vsc_store *s, const char *run, vsc_instr
                            " WHERE (?1 IS NULL OR r.name=?1) ORDER BY r.id, i.rowid",
                            -1, &st, NULL))
         return store_fail(s, "instruments");
+    s->errmsg[0] = 0;
     bind_text(st, 1, run);
     int ret = 0, rc;
 #define T(i) ((const char *)sqlite3_column_text(st, i))

@@ -18,6 +18,18 @@ int vsc_diag_set(struct vsc_diag *diag, const char *file, int line, int col, con
     return VSC_ERR_INPUT;
 }
 
+void vsc_diag_clear(struct vsc_diag *diag)
+{
+    if (diag) memset(diag, 0, sizeof(*diag));
+}
+
+int vsc_diag_finish(struct vsc_diag *diag, int status)
+{
+    if (status < 0 && diag && !diag->msg[0])
+        snprintf(diag->msg, sizeof(diag->msg), "%s", vsc_strerror(status));
+    return status;
+}
+
 void vsc_diag_format(char *out, size_t len, const struct vsc_diag *d)
 {
     if (d->file[0] && d->line > 0 && d->col > 0)

@@ -21,7 +21,7 @@ void vsc_outcomes_free(struct vsc_outcomes *o)
     free(o);
 }
 
-int vsc_outcomes_load(struct vsc_outcomes **out, const char *path, struct vsc_diag *diag)
+static int outcomes_load(struct vsc_outcomes **out, const char *path, struct vsc_diag *diag)
 {
     *out = NULL;
     struct yj_doc *doc = NULL;
@@ -97,6 +97,12 @@ fail:
     yj_free(doc);
     vsc_outcomes_free(o);
     return rc;
+}
+
+int vsc_outcomes_load(struct vsc_outcomes **out, const char *path, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_diag_finish(diag, outcomes_load(out, path, diag));
 }
 
 int utility_load_instrument(struct vsc_instrument **out, const char *path, struct vsc_diag *diag)

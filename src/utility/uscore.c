@@ -169,8 +169,8 @@ static int on_row(const struct vsc_answer_row *row, void *payload)
     return 0;
 }
 
-int vsc_utility_score(struct vsc_store *store, const struct vsc_utility_opts *opts,
-                      vsc_utility_cb cb, void *payload, struct vsc_diag *diag)
+static int utility_score(struct vsc_store *store, const struct vsc_utility_opts *opts,
+                         vsc_utility_cb cb, void *payload, struct vsc_diag *diag)
 {
     struct uctx c = {.opts = opts, .cb = cb, .payload = payload, .diag = diag};
     const char *run = opts ? opts->run : NULL;
@@ -178,14 +178,19 @@ int vsc_utility_score(struct vsc_store *store, const struct vsc_utility_opts *op
     if (!rc && c.n) rc = vsc_store_foreach_answer(store, run, on_row, &c);
     int rc2 = flush(&c);
     if (!rc) rc = rc2;
-    if (rc == VSC_ERR_STORE && diag && !diag->msg[0])
-        vsc_diag_set(diag, NULL, 0, 0, "%s", vsc_store_errmsg(store));
     for (size_t i = 0; i < c.n; i++) {
         run_ins_free(&c.e[i].ri);
         vsc_outcomes_free(c.e[i].o);
     }
     free(c.e);
     return rc;
+}
+
+int vsc_utility_score(struct vsc_store *store, const struct vsc_utility_opts *opts,
+                      vsc_utility_cb cb, void *payload, struct vsc_diag *diag)
+{
+    vsc_diag_clear(diag);
+    return vsc_store_diag(diag, store, utility_score(store, opts, cb, payload, diag));
 }
 
 int vsc_utility_write_json(FILE *fp, const struct vsc_utility_record *r)
