@@ -108,7 +108,7 @@ static void locked_store(void **state)
     int rc = vsc_store_check_run(s, "nope");
     memset(&d, 0, sizeof d);
     assert_int_equal(vsc_store_diag(&d, s, rc), VSC_ERR_NOTFOUND);
-    has_msg(&d, "no run 'nope'; the store's runs: r1");
+    has_msg(&d, "no run 'nope'; the store's runs: 'r1'");
     vsc_store_free(s);
     vsc_config_free(cfg);
 }
