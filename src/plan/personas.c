@@ -274,21 +274,35 @@ typedef int (*slot_fn)(struct buf *b, const char *slot, size_t len, void *payloa
 
 /* Fills {slot}s of `tpl` through `fn`; "{{" and "}}" are literal braces. A slot `fn` does not
  * know fails with VSC_ERR_INPUT, its name in `diag`. */
+/* A rendered persona text may be at most this long (a prompt holds it whole). */
+#define PERSONA_TEXT_CAP ((size_t)1 << 20)
+
+/* Did slot `len` bytes at `slot` fail because it is unknown, or because its value would not fit
+ * under the cap? The slot function is asked again with room to spare. */
+static int slot_is_known(slot_fn fn, const char *slot, size_t len, void *payload)
+{
+    struct buf probe;
+    buf_init(&probe, SIZE_MAX / 2);
+    int known = fn(&probe, slot, len, payload) == 0;
+    buf_free(&probe);
+    return known;
+}
+
 static int render(char **out, const char *tpl, slot_fn fn, void *payload, struct vsc_diag *diag)
 {
     struct buf b;
-    buf_init(&b, 1 << 20);
+    buf_init(&b, PERSONA_TEXT_CAP);
     int rc = 0;
     for (const char *p = tpl; *p && !rc;) {
         if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
-            rc = buf_append(&b, p, 1);
+            if ((rc = buf_append(&b, p, 1))) goto too_long;
             p += 2;
             continue;
         }
         if (*p != '{') {
             size_t n = strcspn(p, "{}");
             if (n == 0) n = 1; /* a lone '}' */
-            rc = buf_append(&b, p, n);
+            if ((rc = buf_append(&b, p, n))) goto too_long;
             p += n;
             continue;
         }
@@ -299,7 +313,11 @@ static int render(char **out, const char *tpl, slot_fn fn, void *payload, struct
             break;
         }
         rc = fn(&b, p + 1, (size_t)(end - p - 1), payload);
-        if (rc == VSC_ERR_INPUT)
+        if (rc == VSC_ERR_INPUT && slot_is_known(fn, p + 1, (size_t)(end - p - 1), payload))
+            vsc_diag_set(diag, NULL, 0, (int)(p - tpl) + 1,
+                         "persona text is longer than the cap of %zu bytes (at slot {%.*s})",
+                         PERSONA_TEXT_CAP, (int)(end - p - 1), p + 1);
+        else if (rc == VSC_ERR_INPUT)
             vsc_diag_set(diag, NULL, 0, (int)(p - tpl) + 1,
                          "persona template: unknown slot {%.*s} (slots: sex, age, "
                          "income_decile, marital_status, children, education, employment, "
@@ -314,6 +332,12 @@ static int render(char **out, const char *tpl, slot_fn fn, void *payload, struct
     }
     *out = buf_take(&b);
     return *out ? 0 : VSC_ERR_NOMEM;
+too_long:
+    buf_free(&b);
+    return rc == VSC_ERR_INPUT
+               ? vsc_diag_set(diag, NULL, 0, 0, "persona text is longer than the cap of %zu bytes",
+                              PERSONA_TEXT_CAP)
+               : rc;
 }
 
 static long attr_by_name(const char *s, size_t len)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plan/personas.h"
 #include "roleplay/rp_math.h"
@@ -164,6 +165,22 @@ static void test_load_file(void **state)
     assert_int_equal(rc, VSC_ERR_INPUT);
     assert_int_equal(d.line, 3);
     assert_non_null(strstr(d.msg, "occupation"));
+    /* a slot whose value passes the 1 MiB cap says so (not "unknown slot") */
+    {
+        char path[] = "/tmp/vsc-persona-big-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        FILE *f = fdopen(fd, "w");
+        fputs("{\"id\": \"p1\", \"motto\": \"", f);
+        for (int i = 0; i < (1 << 20) + 10; i++) fputc('x', f);
+        fputs("\"}\n", f);
+        fclose(f);
+        rc = persona_load_file(&ps, &n, path, "Motto: {motto}", &d);
+        unlink(path);
+        assert_int_equal(rc, VSC_ERR_INPUT);
+        assert_non_null(strstr(d.msg, "longer than the cap of 1048576 bytes"));
+        assert_null(strstr(d.msg, "unknown slot"));
+    }
     /* a persona without text: tests/data/bad/personas/ (test_bad_inputs) */
     rc = persona_load_file(&ps, &n, "tests/data/roleplay/no-such-file.jsonl", NULL, &d);
     assert_int_equal(rc, VSC_ERR_IO);
