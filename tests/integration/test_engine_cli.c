@@ -74,30 +74,7 @@ static void write_config(struct fx *f, const char *model_keys, const char *extra
  * (RLIMIT_FSIZE: a full disk). */
 static int vsc_v(struct fx *f, long fsize_limit, va_list ap)
 {
-    char *argv[16] = {cli};
-    int n = 1;
-    char *a;
-    while ((a = va_arg(ap, char *)) && n < 15)
-        argv[n++] = a;
-    argv[n] = NULL;
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int o = open(f->out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(f->err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(o, 1);
-        dup2(e, 2);
-        if (fsize_limit > 0) {
-            struct rlimit rl = {(rlim_t)fsize_limit, (rlim_t)fsize_limit};
-            signal(SIGXFSZ, SIG_IGN); /* writes past it fail with EFBIG, as on a full disk */
-            setrlimit(RLIMIT_FSIZE, &rl);
-        }
-        execv(cli, argv);
-        _exit(127);
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return tu_wait_exit(tu_cli_spawn(cli, f->out, f->err, 0, fsize_limit, ap));
 }
 
 static int vsc(struct fx *f, ...)

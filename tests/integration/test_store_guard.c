@@ -49,53 +49,23 @@ static void write_sim_config(struct fx *f)
                              "instruments:\n  - builtin: schwartz\nsamples: 1\n");
 }
 
-/* Starts the CLI with the given arguments (NULL-terminated), stdout and stderr to `out` and
- * `err`; as user `uid` when uid > 0. Returns the child's pid. */
-static pid_t spawn(const char *out, const char *err, uid_t uid, va_list ap)
-{
-    char *argv[16] = {cli};
-    int n = 1;
-    char *a;
-    while ((a = va_arg(ap, char *)) && n < 15)
-        argv[n++] = a;
-    argv[n] = NULL;
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(o, 1);
-        dup2(e, 2);
-        if (uid > 0 && (setgid(uid) || setuid(uid))) _exit(126);
-        execv(cli, argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int wait_exit(pid_t pid)
-{
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 static int vsc(struct fx *f, ...)
 {
     va_list ap;
     va_start(ap, f);
-    pid_t pid = spawn(f->out, f->err, 0, ap);
+    pid_t pid = tu_cli_spawn(cli, f->out, f->err, 0, 0, ap);
     va_end(ap);
-    return wait_exit(pid);
+    return tu_wait_exit(pid);
 }
 
 static int vsc_as(struct fx *f, uid_t uid, ...)
 {
     va_list ap;
     va_start(ap, uid);
-    pid_t pid = spawn(f->out, f->err, uid, ap);
+    pid_t pid = tu_cli_spawn(cli, f->out, f->err, uid, 0, ap);
     va_end(ap);
-    return wait_exit(pid);
+    return tu_wait_exit(pid);
 }
 
 static char *slurp(const char *path, size_t *out_len)
@@ -208,7 +178,7 @@ static void test_lock_symlink_and_hardlink(void **state)
     expect_in(f.err, "store is locked");
     assert_int_equal(vsc(&f, "run", f.config, "--dry-run", "--store", hard, NULL), 4);
 
-    assert_int_equal(wait_exit(a), 0);
+    assert_int_equal(tu_wait_exit(a), 0);
     assert_int_equal(ts_requests(ts), N); /* nothing asked twice */
     /* the lock went with A: the same store through the symlink now runs, all cached */
     assert_int_equal(vsc(&f, "run", f.config, "--store", sym, NULL), 0);

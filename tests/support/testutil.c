@@ -1,4 +1,8 @@
 /* Test helpers (see testutil.h). */
+#include <sys/wait.h>
+#include <sys/resource.h>
+#include <signal.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,4 +90,39 @@ void tu_run_config(const char *path, struct vsc_progress *p)
         vsc_diag_format(msg, sizeof msg, &d);
         fail_msg("vsc_run: %s: %s", vsc_strerror(rc), msg);
     }
+}
+
+pid_t tu_cli_spawn(const char *cli, const char *out, const char *err, uid_t uid, long fsize_limit,
+                   va_list ap)
+{
+    char *argv[16] = {(char *)cli};
+    int n = 1;
+    char *a;
+    while ((a = va_arg(ap, char *)) && n < 15)
+        argv[n++] = a;
+    argv[n] = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(o, 1);
+        dup2(e, 2);
+        if (fsize_limit > 0) {
+            struct rlimit rl = {(rlim_t)fsize_limit, (rlim_t)fsize_limit};
+            signal(SIGXFSZ, SIG_IGN);
+            setrlimit(RLIMIT_FSIZE, &rl);
+        }
+        if (uid > 0 && (setgid(uid) || setuid(uid))) _exit(126);
+        execv(cli, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+int tu_wait_exit(pid_t pid)
+{
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -3,6 +3,8 @@
 #ifndef VSC_TESTUTIL_H
 #define VSC_TESTUTIL_H
 
+#include <sys/types.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -26,6 +28,15 @@ void tu_cli_path(char *out, size_t size, const char *argv0);
 /* Fails the test (never skips it) when `cli` is not an executable valscope: a test of the
  * command that cannot find the command is a failure, so it cannot pass unseen. */
 void tu_require_cli(const char *cli);
+
+/* Starts the CLI `cli` with `ap`'s arguments (NULL-terminated, at most 14), stdout and stderr
+ * to the files `out` and `err`; as user `uid` when uid > 0; with written files capped at
+ * `fsize_limit` bytes when > 0 (RLIMIT_FSIZE, SIGXFSZ ignored: writes fail as on a full disk).
+ * Returns the child's pid. */
+pid_t tu_cli_spawn(const char *cli, const char *out, const char *err, uid_t uid, long fsize_limit,
+                   va_list ap);
+/* Waits for `pid`; its exit status, or 128 + the signal that killed it. */
+int tu_wait_exit(pid_t pid);
 
 struct vsc_config;
 struct vsc_progress;
